@@ -1,0 +1,107 @@
+# netboot.coreos — set-up and test tiers. `make lab` runs the embedded lab, `make test` every test tier.
+# Both install what they need on Debian 12 as root (apt packages once, a pinned venv in .venv).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+BUILD := $(CURDIR)/build
+COLLECTIONS := $(BUILD)/collections
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netboot/coreos
+IMAGE := localhost/netboot-debian-systemd:bookworm
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOWS := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+APT_PACKAGES := python3-venv golang-go golang-github-vmware-govmomi-dev podman runc debootstrap \
+	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static gnupg rsync iproute2 \
+	curl util-linux
+
+.PHONY: help deps venv collection vcsim image lab lab-stop test unit sanity lint integration molecule e2e \
+	benchmark clean
+
+help:
+	@echo "make lab        build and start the lab vCenter simulator, show what the collection sees"
+	@echo "make test       every test tier: unit sanity lint integration molecule e2e"
+	@echo "make <tier>     one tier; make benchmark runs benchmarks/ (not part of make test)"
+
+# -- set-up -----------------------------------------------------------------------------------------------
+
+deps: $(BUILD)/.apt-done
+$(BUILD)/.apt-done: Makefile
+	mkdir -p $(BUILD)
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null
+	touch $@
+
+venv: $(VENV)/.done
+$(VENV)/.done: requirements-dev.txt | $(BUILD)/.apt-done
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+collection: $(COLLECTIONS)/ansible_collections/netboot/coreos
+$(COLLECTIONS)/ansible_collections/netboot/coreos:
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+vcsim: $(BUILD)/vcsim
+$(BUILD)/vcsim: tests/lab/build-vcsim.sh tests/lab/vcsim/main.go | $(BUILD)/.apt-done
+	tests/lab/build-vcsim.sh $@
+
+image: $(BUILD)/.apt-done
+	tests/lab/build-image.sh $(IMAGE)
+
+# -- the embedded lab -------------------------------------------------------------------------------------
+
+lab: venv collection vcsim
+	$(BIN)/python tests/lab/vcsim.py start
+	set -a; . $(BUILD)/lab/vcsim.env; set +a; \
+	  $(BIN)/ansible-playbook -i inventories/lab playbooks/lab.yml -e @$(BUILD)/lab/vcsim.vars.yml
+
+lab-stop:
+	$(BIN)/python tests/lab/vcsim.py stop
+
+# -- test tiers -------------------------------------------------------------------------------------------
+
+test: unit sanity lint integration molecule e2e
+
+unit: venv collection
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit
+
+integration: venv collection vcsim
+	$(BIN)/pytest -q -p no:cacheprovider tests/integration
+
+# ansible-test needs a real copy under ansible_collections/<ns>/<name>; serialised so parallel runs don't clash
+sanity: venv
+	mkdir -p $(SANITY_ROOT) $(HOME)/.ansible/test/cache
+	cp tests/sanity/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
+	flock $(BUILD)/.sanity.lock bash -c '\
+	  rsync -a --delete --exclude .venv --exclude build --exclude tests/output --exclude .git \
+	    --exclude __pycache__ --exclude .pytest_cache ./ $(SANITY_ROOT)/ && \
+	  cp -a .git $(SANITY_ROOT)/.git 2>/dev/null; \
+	  cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --color no -v'
+
+lint: venv collection
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --offline -q
+	$(BIN)/antsibull-changelog lint
+
+molecule: venv collection image
+	@scenarios=$$(ls extensions/molecule/*/molecule.yml 2>/dev/null | xargs -rn1 dirname | xargs -rn1 basename); \
+	for s in $$scenarios; do echo "== molecule scenario $$s"; \
+	  (cd extensions && $(BIN)/molecule test -s $$s) || exit 1; done
+
+e2e: venv collection
+	@if ls tests/e2e/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -p no:cacheprovider tests/e2e; \
+	  else echo "e2e: no end-to-end tests yet"; fi
+
+benchmark: venv collection vcsim
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(BUILD) tests/output

@@ -1,0 +1,361 @@
+# -*- coding: utf-8 -*-
+# Copyright: netboot.coreos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vCenter client: one pyVmomi session per module run, bulk reads, lookups with actionable errors.
+
+No AnsibleModule in here: modules build a VCenterClient from their params (``VCenterClient.from_params``)
+and use it as a context manager so the session is logged out whatever happens.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import socket
+import ssl
+import time
+import traceback
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, NotFoundError
+
+try:
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim, vmodl
+
+    HAS_PYVMOMI = True
+    PYVMOMI_IMPORT_ERROR = None
+except ImportError:
+    HAS_PYVMOMI = False
+    PYVMOMI_IMPORT_ERROR = traceback.format_exc()
+
+
+# The connection options every vCenter module takes (documented by the netboot.coreos.vcenter fragment).
+VCENTER_ARGUMENT_SPEC = dict(
+    hostname=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_HOST"])),
+    username=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_USER"])),
+    password=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["VMWARE_PASSWORD"])),
+    port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
+    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
+)
+
+
+class VCenterError(NetbootError):
+    """Any failure talking to vCenter."""
+
+
+class VCenterConnectionError(VCenterError):
+    """vCenter could not be reached, its certificate was rejected, or it refused the login."""
+
+
+class TaskTimeoutError(VCenterError):
+    """vCenter tasks did not finish in time."""
+
+
+class TaskOutcome:
+    """How one vCenter task ended: ``state`` is success or error; ``error`` is the fault's message."""
+
+    __slots__ = ("task", "state", "result", "error")
+
+    def __init__(self, task, state, result=None, error=None):
+        self.task = task
+        self.state = state
+        self.result = result
+        self.error = error
+
+    @property
+    def ok(self):
+        return self.state == "success"
+
+
+def fault_message(fault):
+    """The human part of a vSphere fault (``msg``, else its localized message, else its type)."""
+    text = getattr(fault, "msg", None) or getattr(fault, "localizedMessage", None)
+    if not text and getattr(fault, "faultMessage", None):
+        text = "; ".join(m.message for m in fault.faultMessage if getattr(m, "message", None))
+    return text or type(fault).__name__
+
+
+class VCenterClient:
+    """A logged-in vCenter session with the lookups and bulk reads the modules need."""
+
+    def __init__(self, hostname, username, password, port=443, validate_certs=True, timeout=60):
+        if not HAS_PYVMOMI:
+            raise VCenterError("the pyvmomi Python library is required: pip install pyvmomi")
+        self.hostname = hostname
+        self.username = username
+        self.port = port
+        self.validate_certs = validate_certs
+        self._password = password
+        self._timeout = timeout
+        self._si = None
+        self._datacenters = None
+
+    @classmethod
+    def from_params(cls, params):
+        """Build a client from a module's params (the keys of VCENTER_ARGUMENT_SPEC)."""
+        return cls(params["hostname"], params["username"], params["password"], params["port"],
+                   params["validate_certs"])
+
+    @property
+    def endpoint(self):
+        return "https://%s:%s" % (self.hostname, self.port)
+
+    # -- session ---------------------------------------------------------------------------------------
+
+    def connect(self):
+        if self._si is not None:
+            return self
+        if self.validate_certs:
+            context = ssl.create_default_context()
+        else:
+            context = ssl._create_unverified_context()  # pylint: disable=protected-access
+        try:
+            self._si = SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
+                                    sslContext=context, connectionPoolTimeout=self._timeout)
+        except vim.fault.InvalidLogin:
+            raise VCenterConnectionError(
+                "vCenter %s rejected the login for user '%s': check username and password "
+                "(VMWARE_USER / VMWARE_PASSWORD)" % (self.endpoint, self.username))
+        except ssl.SSLCertVerificationError as exc:
+            raise VCenterConnectionError(
+                "the TLS certificate of vCenter %s could not be verified (%s): add its CA to the system trust "
+                "store, or set validate_certs: false (VMWARE_VALIDATE_CERTS=false) for a lab"
+                % (self.endpoint, exc.verify_message or exc.reason))
+        except ssl.SSLError as exc:
+            raise VCenterConnectionError("TLS handshake with vCenter %s failed: %s" % (self.endpoint, exc))
+        except (socket.timeout, TimeoutError):
+            raise VCenterConnectionError("connecting to vCenter %s timed out after %ss" % (self.endpoint, self._timeout))
+        except (OSError, socket.error) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise VCenterConnectionError("cannot connect to vCenter %s: %s" % (self.endpoint, reason))
+        except vmodl.MethodFault as exc:
+            raise VCenterConnectionError("vCenter %s refused the session: %s" % (self.endpoint, fault_message(exc)))
+        return self
+
+    def close(self):
+        if self._si is not None:
+            try:
+                Disconnect(self._si)
+            except Exception:  # pylint: disable=broad-except
+                pass  # logout is best effort: the session times out on its own
+            self._si = None
+
+    def __enter__(self):
+        return self.connect()
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    @property
+    def content(self):
+        if self._si is None:
+            self.connect()
+        return self._si.content
+
+    # -- bulk reads --------------------------------------------------------------------------------------
+
+    def retrieve(self, vimtypes, properties, root=None):
+        """Read ``properties`` of every object of ``vimtypes`` below ``root`` in one PropertyCollector call.
+
+        Returns a list of dicts: ``obj`` (the managed object) plus each requested property that is set
+        (unset properties are absent, never fetched lazily).
+        """
+        if not isinstance(vimtypes, (list, tuple)):
+            vimtypes = [vimtypes]
+        content = self.content
+        view = content.viewManager.CreateContainerView(root or content.rootFolder, list(vimtypes), True)
+        try:
+            traversal = vmodl.query.PropertyCollector.TraversalSpec(
+                name="view", path="view", skip=False, type=vim.view.ContainerView)
+            spec = vmodl.query.PropertyCollector.FilterSpec(
+                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])],
+                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=t, pathSet=list(properties), all=False)
+                         for t in vimtypes])
+            return self._retrieve_all(spec)
+        finally:
+            view.Destroy()
+
+    def retrieve_objects(self, objects, properties):
+        """Read ``properties`` of the given managed objects (any mix of types) in one call."""
+        if not objects:
+            return []
+        types = {}
+        for obj in objects:
+            types.setdefault(type(obj), obj)
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=o, skip=False) for o in objects],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=t, pathSet=list(properties), all=False)
+                     for t in types])
+        return self._retrieve_all(spec)
+
+    def _retrieve_all(self, spec):
+        collector = self.content.propertyCollector
+        options = vmodl.query.PropertyCollector.RetrieveOptions()
+        rows = []
+        result = collector.RetrievePropertiesEx([spec], options)
+        while result is not None:
+            for item in result.objects:
+                row = {"obj": item.obj}
+                for prop in item.propSet:
+                    row[prop.name] = prop.val
+                rows.append(row)
+            if not result.token:
+                break
+            result = collector.ContinueRetrievePropertiesEx(result.token)
+        return rows
+
+    # -- lookups -----------------------------------------------------------------------------------------
+
+    def datacenters(self):
+        if self._datacenters is None:
+            self._datacenters = {r["name"]: r["obj"] for r in self.retrieve(vim.Datacenter, ["name"])}
+        return self._datacenters
+
+    def datacenter(self, name):
+        datacenters = self.datacenters()
+        if name not in datacenters:
+            raise NotFoundError("datacenter", name, datacenters)
+        return datacenters[name]
+
+    def _by_name(self, kind, vimtype, name, root, where):
+        rows = self.retrieve(vimtype, ["name"], root)
+        matches = [r["obj"] for r in rows if r["name"] == name]
+        if not matches:
+            raise NotFoundError(kind, name, {r["name"] for r in rows}, where)
+        if len(matches) > 1:
+            raise VCenterError("%s name '%s' is ambiguous in %s (%d objects): use a unique name"
+                               % (kind, name, where, len(matches)))
+        return matches[0]
+
+    def cluster(self, datacenter, name):
+        return self._by_name("cluster", vim.ClusterComputeResource, name, datacenter.hostFolder,
+                             "datacenter '%s'" % datacenter.name)
+
+    def host(self, datacenter, name):
+        return self._by_name("ESXi host", vim.HostSystem, name, datacenter.hostFolder,
+                             "datacenter '%s'" % datacenter.name)
+
+    def datastore(self, datacenter, name):
+        return self._by_name("datastore", vim.Datastore, name, datacenter.datastoreFolder,
+                             "datacenter '%s'" % datacenter.name)
+
+    def network(self, datacenter, name):
+        return self._by_name("network", vim.Network, name, datacenter.networkFolder,
+                             "datacenter '%s'" % datacenter.name)
+
+    def resource_pool(self, datacenter, name, cluster=None):
+        """A resource pool by name, inside ``cluster`` when given; ``Resources`` is the cluster's root pool."""
+        root = cluster if cluster is not None else datacenter.hostFolder
+        where = "cluster '%s'" % cluster.name if cluster is not None else "datacenter '%s'" % datacenter.name
+        return self._by_name("resource pool", vim.ResourcePool, name, root, where)
+
+    def placement_pool(self, datacenter, cluster=None, resource_pool=None, esxi_hostname=None):
+        """The resource pool (and host, if pinned) new VMs go into, from the one placement option given."""
+        if resource_pool:
+            parent = self.cluster(datacenter, cluster) if cluster else None
+            return self.resource_pool(datacenter, resource_pool, parent), None
+        if cluster:
+            compute = self.cluster(datacenter, cluster)
+            return compute.resourcePool, None
+        if esxi_hostname:
+            host = self.host(datacenter, esxi_hostname)
+            return host.parent.resourcePool, host
+        rows = self.retrieve(vim.ComputeResource, ["name", "resourcePool"], datacenter.hostFolder)
+        if len(rows) != 1:
+            raise VCenterError(
+                "datacenter '%s' has %d compute resources (%s): set cluster, resource_pool or esxi_hostname"
+                % (datacenter.name, len(rows), ", ".join(sorted(r["name"] for r in rows)) or "none"))
+        return rows[0]["resourcePool"], None
+
+    def folder(self, datacenter, path, folder_type="vm"):
+        """A folder by inventory path: ``/DC0/vm/a/b``, ``vm/a/b`` or ``a/b`` (relative to the type's root).
+
+        All folders of the datacenter are read in one call and the path is resolved in memory.
+        """
+        root = getattr(datacenter, "%sFolder" % folder_type)
+        parts = [p for p in (path or "").split("/") if p]
+        if parts[:1] == [datacenter.name]:
+            parts = parts[1:]
+        if parts[:1] == [folder_type]:
+            parts = parts[1:]
+        if not parts:
+            return root
+        rows = self.retrieve(vim.Folder, ["name", "parent"], root)
+        children = {}
+        for row in rows:
+            children.setdefault(row["parent"], {})[row["name"]] = row["obj"]
+        current, walked = root, []
+        for part in parts:
+            below = children.get(current, {})
+            if part not in below:
+                where = "/".join([datacenter.name, folder_type] + walked)
+                raise NotFoundError("folder", part, below, where="'%s'" % where)
+            current = below[part]
+            walked.append(part)
+        return current
+
+    def inventory(self):
+        """Everything an operator looks for first, per datacenter, in one PropertyCollector call."""
+        types = [vim.Datacenter, vim.ClusterComputeResource, vim.HostSystem, vim.Datastore, vim.Network,
+                 vim.Folder, vim.ComputeResource]
+        rows = self.retrieve(types, ["name", "parent"])
+        by_obj = {r["obj"]: r for r in rows}
+
+        def datacenter_of(obj):
+            while obj is not None and not isinstance(obj, vim.Datacenter):
+                obj = by_obj.get(obj, {}).get("parent")
+            return obj
+
+        kinds = [("clusters", vim.ClusterComputeResource), ("hosts", vim.HostSystem),
+                 ("datastores", vim.Datastore), ("networks", vim.Network)]
+        result = {}
+        for row in rows:
+            if isinstance(row["obj"], vim.Datacenter):
+                result[row["name"]] = {kind: [] for kind, _ in kinds}
+        for row in rows:
+            dc = datacenter_of(row.get("parent"))
+            if dc is None:
+                continue
+            for kind, vimtype in kinds:
+                if isinstance(row["obj"], vimtype):
+                    result[by_obj[dc]["name"]][kind].append(row["name"])
+        for entry in result.values():
+            for names in entry.values():
+                names.sort()
+        return result
+
+    # -- tasks -------------------------------------------------------------------------------------------
+
+    def wait_for_tasks(self, tasks, timeout=600, poll=0.05, max_poll=1.0):
+        """Wait for many tasks at once (one bulk read per poll); return a TaskOutcome per task, in order.
+
+        Raises TaskTimeoutError naming the tasks still running when ``timeout`` seconds have passed.
+        """
+        pending = list(tasks)
+        outcomes = {}
+        deadline = time.monotonic() + timeout
+        while pending:
+            for row in self.retrieve_objects(pending, ["info.state", "info.error", "info.result"]):
+                state = row.get("info.state")
+                if state in ("success", "error"):
+                    error = row.get("info.error")
+                    outcomes[row["obj"]] = TaskOutcome(row["obj"], state, row.get("info.result"),
+                                                       fault_message(error) if error is not None else None)
+            pending = [t for t in pending if t not in outcomes]
+            if not pending:
+                break
+            if time.monotonic() >= deadline:
+                raise TaskTimeoutError("%d vCenter task(s) still running after %ss: %s"
+                                       % (len(pending), timeout, ", ".join(t._moId for t in pending)))
+            time.sleep(poll)
+            poll = min(poll * 2, max_poll)
+        return [outcomes[t] for t in tasks]
+
+    def wait_for_task(self, task, action, timeout=600):
+        """Wait for one task; raise VCenterError('<action> failed: <fault>') if it failed."""
+        outcome = self.wait_for_tasks([task], timeout)[0]
+        if not outcome.ok:
+            raise VCenterError("%s failed: %s" % (action, outcome.error))
+        return outcome.result

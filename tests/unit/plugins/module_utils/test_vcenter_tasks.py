@@ -1,0 +1,41 @@
+"""wait_for_tasks' polling and timeout logic (the simulator finishes every task before answering)."""
+
+import pytest
+
+from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import TaskTimeoutError, VCenterClient
+
+
+class _Task:
+    def __init__(self, moid):
+        self._moId = moid
+
+
+class ScriptedStates(VCenterClient):
+    """A client whose task reads come from a script of states, one list per poll."""
+
+    def __init__(self, polls):
+        super(ScriptedStates, self).__init__("vc.example.com", "u", "p")
+        self.polls = list(polls)
+        self.reads = 0
+
+    def retrieve_objects(self, objects, properties):
+        states = self.polls[min(self.reads, len(self.polls) - 1)]
+        self.reads += 1
+        return [{"obj": t, "info.state": states[t._moId]} for t in objects]
+
+
+def test_outcomes_follow_task_order_and_poll_in_bulk():
+    tasks = [_Task("task-1"), _Task("task-2")]
+    client = ScriptedStates([{"task-1": "running", "task-2": "success"},
+                             {"task-1": "success", "task-2": "success"}])
+    outcomes = client.wait_for_tasks(tasks, timeout=5, poll=0.001)
+    assert [o.task for o in outcomes] == tasks
+    assert all(o.ok for o in outcomes)
+    assert client.reads == 2
+
+
+def test_timeout_names_the_pending_tasks():
+    client = ScriptedStates([{"task-7": "running", "task-8": "success"}])
+    with pytest.raises(TaskTimeoutError) as err:
+        client.wait_for_tasks([_Task("task-7"), _Task("task-8")], timeout=0.05, poll=0.001)
+    assert str(err.value) == "1 vCenter task(s) still running after 0.05s: task-7"
