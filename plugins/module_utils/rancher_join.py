@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright: netboot.coreos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Rancher join of one node, as a Butane-like fragment for node.ign.
+
+``render_join(token_result, node)`` takes the result of netboot.coreos.rancher_token and one node plan record
+and returns ``{storage: {directories, files}, systemd: {units}}``: a root-only script holding the join command
+and a oneshot unit that runs it once (a marker file guards reruns) after the network is online and the
+container runtime has started. Only the registration token, the server URL, the CA checksum and the agent image
+are read from the token result: the Rancher API key used to obtain them never reaches a node.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import shlex
+
+from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
+
+PROVISIONINGS = ("rke1", "v2prov", "v1")
+ROLES = ("etcd", "controlplane", "worker")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+TAINT_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_./]*)(=([-A-Za-z0-9_.]*))?:(%s)$" % "|".join(TAINT_EFFECTS))
+LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+UNIT_NAME = "rancher-join.service"
+STATE_DIR = "/var/lib/rancher-join"
+# /usr is read-only on Flatcar and Fedora CoreOS; /opt is writable (and /opt/bin is on Flatcar's PATH).
+DEFAULT_BIN_PREFIX = "/opt"
+# The host paths Rancher's own RKE1 / 1.x node commands mount into the agent container.
+RKE1_DOCKER_ARGS = ["docker", "run", "-d", "--privileged", "--restart=unless-stopped", "--net=host",
+                    "-v", "/etc/kubernetes:/etc/kubernetes", "-v", "/var/run:/var/run"]
+V1_DOCKER_ARGS = ["docker", "run", "--rm", "--privileged", "-v", "/var/run/docker.sock:/var/run/docker.sock",
+                  "-v", "/var/lib/rancher:/var/lib/rancher"]
+
+
+def _quote(words):
+    return " ".join(shlex.quote(str(w)) for w in words)
+
+
+def _require(token_result, key, provisioning):
+    value = token_result.get(key)
+    if not value or not isinstance(value, str):
+        raise ValidationError("rancher_join: token_result has no %s, which a %s join needs: pass the result of "
+                              "netboot.coreos.rancher_token run without check mode" % (key, provisioning))
+    return value
+
+
+def _node_identity(node):
+    if not isinstance(node, dict):
+        raise ValidationError("rancher_join: node must be a node plan record (a dict), got %s" % type(node).__name__)
+    hostname = node.get("hostname") or node.get("name")
+    if not hostname or not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", str(hostname)):
+        raise ValidationError("rancher_join: node %r has no valid hostname (lower-case letters, digits, '-', '.')"
+                              % (node.get("name") or hostname))
+    return str(hostname)
+
+
+def _roles(node):
+    roles = node.get("roles") or ["worker"]
+    if isinstance(roles, str):
+        roles = [roles]
+    bad = [r for r in roles if r not in ROLES]
+    if bad:
+        raise ValidationError("rancher_join: node %s has unknown role(s) %s; valid roles: %s"
+                              % (node.get("name"), ", ".join(map(str, bad)), ", ".join(ROLES)))
+    return [r for r in ROLES if r in roles]  # Rancher's order, no duplicates
+
+
+def _labels(node):
+    labels = node.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ValidationError("rancher_join: labels of node %s must be a dict of key: value" % node.get("name"))
+    for key, value in labels.items():
+        if not LABEL_KEY_RE.match(str(key)) or not re.match(r"^[-A-Za-z0-9_.]*$", str(value)):
+            raise ValidationError("rancher_join: label %s=%s of node %s is not a valid Kubernetes label"
+                                  % (key, value, node.get("name")))
+    return ["%s=%s" % (k, labels[k]) for k in sorted(labels)]
+
+
+def _taints(node):
+    taints = node.get("taints") or []
+    if isinstance(taints, str):
+        taints = [taints]
+    for taint in taints:
+        if not TAINT_RE.match(str(taint)):
+            raise ValidationError("rancher_join: taint '%s' of node %s is not key=value:Effect with Effect one of %s"
+                                  % (taint, node.get("name"), ", ".join(TAINT_EFFECTS)))
+    return [str(t) for t in taints]
+
+
+def rke1_command(token_result, server, node):
+    """docker run of rancher/rancher-agent with --server/--token/--ca-checksum, node name/address and roles."""
+    words = RKE1_DOCKER_ARGS + [_require(token_result, "agent_image", "rke1"), "--server", server,
+                                "--token", _require(token_result, "token", "rke1")]
+    if token_result.get("ca_checksum"):
+        words += ["--ca-checksum", token_result["ca_checksum"]]
+    words += ["--node-name", _node_identity(node)]
+    if node.get("ip"):
+        words += ["--address", node["ip"], "--internal-address", node["ip"]]
+    words += ["--%s" % role for role in _roles(node)]
+    for label in _labels(node):
+        words += ["--label", label]
+    for taint in _taints(node):
+        words += ["--taints", taint]
+    return [_quote(words)]
+
+
+def v2prov_commands(token_result, server, node, bin_prefix):
+    """Fetch system-agent-install.sh (trusting only the checksummed CA) and run it with a writable bin prefix."""
+    token = _require(token_result, "token", "v2prov")
+    checksum = token_result.get("ca_checksum") or ""
+    script = STATE_DIR + "/system-agent-install.sh"
+    lines = []
+    if checksum:
+        cacerts = STATE_DIR + "/cacerts"
+        # A private CA: take /cacerts only if it matches the checksum from the API, then trust just that CA.
+        lines += [_quote(["curl", "-fsSL", "--retry", "5", "--insecure", "-o", cacerts, server + "/cacerts"]),
+                  "echo %s | sha256sum -c -" % shlex.quote("%s  %s" % (checksum, cacerts)),
+                  _quote(["curl", "-fsSL", "--retry", "5", "--cacert", cacerts, "-o", script,
+                          server + "/system-agent-install.sh"])]
+    else:
+        lines.append(_quote(["curl", "-fsSL", "--retry", "5", "-o", script, server + "/system-agent-install.sh"]))
+    words = ["sh", script, "--server", server, "--label", "cattle.io/os=linux", "--token", token]
+    if checksum:
+        words += ["--ca-checksum", checksum]
+    words += ["--node-name", _node_identity(node)]
+    if node.get("ip"):
+        words += ["--address", node["ip"], "--internal-address", node["ip"]]
+    words += ["--%s" % role for role in _roles(node)]
+    for label in _labels(node):
+        words += ["--label", label]
+    for taint in _taints(node):
+        words += ["--taint", taint]
+    lines.append("CATTLE_AGENT_BIN_PREFIX=%s %s" % (shlex.quote(bin_prefix), _quote(words)))
+    return lines
+
+
+def v1_command(token_result, node):
+    """Rancher 1.x: docker run of rancher/agent with the registration URL; host labels and agent IP as env."""
+    words = list(V1_DOCKER_ARGS[:4])
+    labels = _labels(node)
+    _node_identity(node)
+    if labels:
+        words += ["-e", "CATTLE_HOST_LABELS=%s" % "&".join(labels)]
+    if node.get("ip"):
+        words += ["-e", "CATTLE_AGENT_IP=%s" % node["ip"]]
+    words += V1_DOCKER_ARGS[4:] + [_require(token_result, "agent_image", "v1"),
+                                   _require(token_result, "registration_url", "v1")]
+    return [_quote(words)]
+
+
+def join_unit(provisioning):
+    """The oneshot unit: once (marker), after network-online and the container runtime, retried on failure."""
+    docker = provisioning in ("rke1", "v1")
+    runtime = "docker.service" if docker else "containerd.service docker.service"
+    return "\n".join([
+        "[Unit]",
+        "Description=Join this node to Rancher once (%s)" % provisioning,
+        "Documentation=https://github.com/netboot-coreos/netboot.coreos/blob/main/docs/rancher.md",
+        "Wants=network-online.target",
+        "After=network-online.target time-sync.target %s" % runtime,
+    ] + (["Requires=docker.service"] if docker else []) + [
+        "ConditionPathExists=!%s/joined" % STATE_DIR,
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        "ExecStart=%s/join.sh" % STATE_DIR,
+        "ExecStartPost=/usr/bin/touch %s/joined" % STATE_DIR,
+        "Restart=on-failure",
+        "RestartSec=30",
+        "TimeoutStartSec=30min",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ])
+
+
+def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX):
+    """The Butane-like fragment that joins ``node`` to Rancher with the registration token of ``token_result``."""
+    if not isinstance(token_result, dict):
+        raise ValidationError("rancher_join: token_result must be the registered result of "
+                              "netboot.coreos.rancher_token, got %s" % type(token_result).__name__)
+    provisioning = token_result.get("provisioning")
+    if provisioning not in PROVISIONINGS:
+        raise ValidationError("rancher_join: token_result.provisioning is %r; expected one of %s"
+                              % (provisioning, ", ".join(PROVISIONINGS)))
+    if not re.match(r"^/[A-Za-z0-9_./-]*$", bin_prefix or "") or bin_prefix.startswith("/usr"):
+        raise ValidationError("rancher_join: bin_prefix '%s' must be an absolute path outside the read-only /usr, "
+                              "for example /opt" % bin_prefix)
+    if provisioning == "v1":
+        commands = v1_command(token_result, node)
+    else:
+        server = (url or token_result.get("server_url") or "").rstrip("/")
+        if not re.match(r"^https?://[^/@]+", server):
+            raise ValidationError("rancher_join: url '%s' is not a Rancher server URL (https://rancher.example.com)"
+                                  % server)
+        if provisioning == "rke1":
+            commands = rke1_command(token_result, server, node)
+        else:
+            commands = v2prov_commands(token_result, server, node, bin_prefix)
+    script = "\n".join([
+        "#!/bin/sh",
+        "# Joins %s to Rancher (%s) with a registration token; written by netboot.coreos.rancher_join."
+        % (_node_identity(node), provisioning),
+        "set -eu",
+        "umask 077",
+    ] + commands + [""])
+    return {
+        "storage": {
+            "directories": [{"path": STATE_DIR, "mode": 0o700}],
+            "files": [{"path": STATE_DIR + "/join.sh", "mode": 0o700, "overwrite": True,
+                       "contents": {"inline": script}}],
+        },
+        "systemd": {"units": [{"name": UNIT_NAME, "enabled": True, "contents": join_unit(provisioning)}]},
+    }
