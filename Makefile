@@ -68,7 +68,15 @@ lab-stop:
 
 # -- test tiers -------------------------------------------------------------------------------------------
 
-test: unit sanity lint integration molecule e2e
+TIERS := unit sanity lint integration molecule e2e
+
+# each tier in turn, timed; a failing tier stops the run
+test:
+	@mkdir -p $(BUILD); : > $(BUILD)/tier-times.txt; \
+	for tier in $(TIERS); do started=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$tier || { echo "tier $$tier FAILED"; cat $(BUILD)/tier-times.txt; exit 1; }; \
+	  echo "tier $$tier: $$(( $$(date +%s) - started )) s" >> $(BUILD)/tier-times.txt; done; \
+	cat $(BUILD)/tier-times.txt
 
 unit: venv collection
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
@@ -94,7 +102,7 @@ lint: venv collection
 molecule: venv collection image
 	@scenarios=$$(ls extensions/molecule/*/molecule.yml 2>/dev/null | xargs -rn1 dirname | xargs -rn1 basename); \
 	for s in $$scenarios; do echo "== molecule scenario $$s"; \
-	  (cd extensions && $(BIN)/molecule test -s $$s) || exit 1; done
+	  $(BIN)/molecule test -s $$s || exit 1; done  # from the root: collection mode loads extensions/molecule/config.yml
 
 e2e: venv collection
 	@if ls tests/e2e/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -p no:cacheprovider tests/e2e; \

@@ -11,10 +11,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import http.client as http_client
 import socket
 import ssl
 import time
 import traceback
+from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import env_fallback
 
@@ -308,17 +311,17 @@ class VCenterClient:
                 obj = by_obj.get(obj, {}).get("parent")
             return obj
 
-        kinds = [("clusters", vim.ClusterComputeResource), ("hosts", vim.HostSystem),
-                 ("datastores", vim.Datastore), ("networks", vim.Network)]
+        kinds = {"clusters": vim.ClusterComputeResource, "hosts": vim.HostSystem,
+                 "datastores": vim.Datastore, "networks": vim.Network}
         result = {}
         for row in rows:
             if isinstance(row["obj"], vim.Datacenter):
-                result[row["name"]] = {kind: [] for kind, _ in kinds}
+                result[row["name"]] = {kind: [] for kind in kinds}
         for row in rows:
             dc = datacenter_of(row.get("parent"))
             if dc is None:
                 continue
-            for kind, vimtype in kinds:
+            for kind, vimtype in kinds.items():
                 if isinstance(row["obj"], vimtype):
                     result[by_obj[dc]["name"]][kind].append(row["name"])
         for entry in result.values():
@@ -359,3 +362,51 @@ class VCenterClient:
         if not outcome.ok:
             raise VCenterError("%s failed: %s" % (action, outcome.error))
         return outcome.result
+
+    # -- datastore files (the /folder HTTP API, authenticated by the session cookie) ----------------------
+
+    def _datastore_file_request(self, method, datacenter, datastore, path, body=None):
+        """One HTTPS request to ``/folder/<path>?dcPath=<dc>&dsName=<ds>``; returns (status, body bytes)."""
+        if self.validate_certs:
+            context = ssl.create_default_context()
+        else:
+            context = ssl._create_unverified_context()  # pylint: disable=protected-access
+        self.connect()
+        cookie = self._si._stub.cookie.split(";")[0]  # pylint: disable=protected-access
+        url = "/folder/%s?%s" % (quote(path.lstrip("/")), urlencode({"dcPath": datacenter, "dsName": datastore}))
+        where = "[%s] %s" % (datastore, path)
+        connection = http_client.HTTPSConnection(self.hostname, self.port, context=context, timeout=self._timeout)
+        try:
+            connection.request(method, url, body=body, headers={"Cookie": cookie, "Content-Type": "application/octet-stream"})
+            response = connection.getresponse()
+            data = response.read()
+        except (OSError, http_client.HTTPException) as exc:
+            raise VCenterError("%s of datastore file %s on %s failed: %s" % (method, where, self.endpoint, exc))
+        finally:
+            connection.close()
+        return response.status, data
+
+    def datastore_file_digest(self, datacenter, datastore, path):
+        """The sha256 hex digest of a datastore file, or None when the file does not exist."""
+        status, data = self._datastore_file_request("GET", datacenter, datastore, path)
+        if status == 404:
+            return None
+        if status != 200:
+            raise VCenterError("reading datastore file [%s] %s failed: HTTP %d" % (datastore, path, status))
+        return hashlib.sha256(data).hexdigest()
+
+    def upload_datastore_file(self, datacenter, datastore, path, data):
+        """Write ``data`` (bytes) to ``[datastore] path``, creating its directory first."""
+        directory = path.rsplit("/", 1)[0] if "/" in path else ""
+        if directory:
+            try:
+                self.content.fileManager.MakeDirectory(name="[%s] %s" % (datastore, directory),
+                                                       datacenter=self.datacenter(datacenter),
+                                                       createParentDirectories=True)
+            except vim.fault.FileAlreadyExists:
+                pass
+            except vmodl.MethodFault as exc:
+                raise VCenterError("creating directory [%s] %s failed: %s" % (datastore, directory, fault_message(exc)))
+        status, _ = self._datastore_file_request("PUT", datacenter, datastore, path, body=data)
+        if status not in (200, 201, 204):
+            raise VCenterError("uploading datastore file [%s] %s failed: HTTP %d" % (datastore, path, status))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start and stop the lab vCenter simulator and write its connection settings for Ansible.
 
     vcsim.py start [--port N] [--state-dir build/lab]   # builds tests/lab's vcsim if needed

@@ -8,5 +8,7 @@ version asked for from the configured package index.
 import subprocess
 import sys
 
+GET_PIP_ONLY = {"--no-setuptools", "--no-wheel"}  # get-pip's own flags; pip install does not know them
+
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
-subprocess.check_call([sys.executable, "-m", "pip", "install", "--disable-pip-version-check"] + sys.argv[1:])
+subprocess.check_call([sys.executable, "-m", "pip", "install"] + [a for a in sys.argv[1:] if a not in GET_PIP_ONLY])
