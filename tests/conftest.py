@@ -25,6 +25,7 @@ def _link_collection():
 _link_collection()
 sys.path.insert(0, COLLECTIONS)
 sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+sys.path.insert(0, os.path.join(REPO, "tests"))  # tests import the helpers below with `from conftest import ...`
 sys.path.insert(0, os.path.join(REPO, "tests", "fixtures"))
 
 import vcsim as lab_vcsim  # noqa: E402  pylint: disable=wrong-import-position
