@@ -144,3 +144,20 @@ def vcsim():
     yield settings
     lab_vcsim.stop_pid(proc.pid)
     proc.wait()
+
+
+@pytest.fixture(scope="session")
+def release_signing_key():
+    """A generated GPG signing key for loopback release mirrors (tests/fixtures/release_mirror.py)."""
+    from release_mirror import SigningKey  # pylint: disable=import-outside-toplevel
+    key = SigningKey()
+    yield key
+    key.close()
+
+
+@pytest.fixture
+def release_mirror(tmp_path, release_signing_key):
+    """A started loopback release mirror signed by the session's key; add releases with add_flatcar() etc."""
+    from release_mirror import ReleaseMirror  # pylint: disable=import-outside-toplevel
+    with ReleaseMirror(str(tmp_path / "mirror"), key=release_signing_key) as mirror:
+        yield mirror
