@@ -107,14 +107,14 @@ def rke1_command(token_result, server, node):
     return [_quote(words)]
 
 
-def v2prov_commands(token_result, server, node, bin_prefix):
+def v2prov_commands(token_result, server, node, bin_prefix, state_dir):
     """Fetch system-agent-install.sh (trusting only the checksummed CA) and run it with a writable bin prefix."""
     token = _require(token_result, "token", "v2prov")
     checksum = token_result.get("ca_checksum") or ""
-    script = STATE_DIR + "/system-agent-install.sh"
+    script = state_dir + "/system-agent-install.sh"
     lines = []
     if checksum:
-        cacerts = STATE_DIR + "/cacerts"
+        cacerts = state_dir + "/cacerts"
         # A private CA: take /cacerts only if it matches the checksum from the API, then trust just that CA.
         lines += [_quote(["curl", "-fsSL", "--retry", "5", "--insecure", "-o", cacerts, server + "/cacerts"]),
                   "echo %s | sha256sum -c -" % shlex.quote("%s  %s" % (checksum, cacerts)),
@@ -151,7 +151,7 @@ def v1_command(token_result, node):
     return [_quote(words)]
 
 
-def join_unit(provisioning):
+def join_unit(provisioning, state_dir):
     """The oneshot unit: once (marker), after network-online and the container runtime, retried on failure."""
     docker = provisioning in ("rke1", "v1")
     runtime = "docker.service" if docker else "containerd.service docker.service"
@@ -162,13 +162,13 @@ def join_unit(provisioning):
         "Wants=network-online.target",
         "After=network-online.target time-sync.target %s" % runtime,
     ] + (["Requires=docker.service"] if docker else []) + [
-        "ConditionPathExists=!%s/joined" % STATE_DIR,
+        "ConditionPathExists=!%s/joined" % state_dir,
         "",
         "[Service]",
         "Type=oneshot",
         "RemainAfterExit=yes",
-        "ExecStart=%s/join.sh" % STATE_DIR,
-        "ExecStartPost=/usr/bin/touch %s/joined" % STATE_DIR,
+        "ExecStart=%s/join.sh" % state_dir,
+        "ExecStartPost=/usr/bin/touch %s/joined" % state_dir,
         "Restart=on-failure",
         "RestartSec=30",
         "TimeoutStartSec=30min",
@@ -179,8 +179,11 @@ def join_unit(provisioning):
     ])
 
 
-def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX):
-    """The Butane-like fragment that joins ``node`` to Rancher with the registration token of ``token_result``."""
+def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX, state_dir=STATE_DIR):
+    """The Butane-like fragment that joins ``node`` to Rancher with the registration token of ``token_result``.
+
+    ``state_dir`` holds the script, the downloads and the marker (tests point it at a temporary directory).
+    """
     if not isinstance(token_result, dict):
         raise ValidationError("rancher_join: token_result must be the registered result of "
                               "netboot.coreos.rancher_token, got %s" % type(token_result).__name__)
@@ -201,7 +204,7 @@ def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX):
         if provisioning == "rke1":
             commands = rke1_command(token_result, server, node)
         else:
-            commands = v2prov_commands(token_result, server, node, bin_prefix)
+            commands = v2prov_commands(token_result, server, node, bin_prefix, state_dir)
     script = "\n".join([
         "#!/bin/sh",
         "# Joins %s to Rancher (%s) with a registration token; written by netboot.coreos.rancher_join."
@@ -211,9 +214,9 @@ def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX):
     ] + commands + [""])
     return {
         "storage": {
-            "directories": [{"path": STATE_DIR, "mode": 0o700}],
-            "files": [{"path": STATE_DIR + "/join.sh", "mode": 0o700, "overwrite": True,
+            "directories": [{"path": state_dir, "mode": 0o700}],
+            "files": [{"path": state_dir + "/join.sh", "mode": 0o700, "overwrite": True,
                        "contents": {"inline": script}}],
         },
-        "systemd": {"units": [{"name": UNIT_NAME, "enabled": True, "contents": join_unit(provisioning)}]},
+        "systemd": {"units": [{"name": UNIT_NAME, "enabled": True, "contents": join_unit(provisioning, state_dir)}]},
     }

@@ -8,7 +8,9 @@ rendered join fragment.
 import json
 import os
 import re
+import shutil
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -199,3 +201,52 @@ def test_playbook_api_key_absent_from_result_and_every_fragment(api, tmp_path, c
     if cluster == "edge":
         assert "CATTLE_AGENT_BIN_PREFIX=/opt sh " in n2
     assert yaml.safe_load(yaml.safe_dump(fragments["n1"]))  # plain data, mergeable
+
+
+def write_join(fragment, tmp_path):
+    script = tmp_path / "state" / "join.sh"
+    script.parent.mkdir(mode=0o700, exist_ok=True)
+    script.write_text(fragment["storage"]["files"][0]["contents"]["inline"])
+    script.chmod(fragment["storage"]["files"][0]["mode"])
+    return script
+
+
+def test_v2prov_join_script_checks_the_ca_then_installs_into_the_prefix(api, tmp_path):
+    """The rendered script run for real with curl: /cacerts must match the checksum, then the installer runs."""
+    from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
+    result = run_module("rancher_token", args(api, cluster="edge"))
+    node = dict(name="n1", hostname="n1", ip="10.0.0.11", roles=["etcd", "worker"], labels={"zone": "a"},
+                taints=["gpu=true:NoSchedule"])
+    fragment = render_join(result, node, bin_prefix=str(tmp_path / "opt"), state_dir=str(tmp_path / "state"))
+    proc = subprocess.run([str(write_join(fragment, tmp_path))], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    recorded = (tmp_path / "opt" / "bin" / "rancher-system-agent.args").read_text().splitlines()
+    assert recorded == ["--server", api.url, "--label", "cattle.io/os=linux", "--token", result["token"],
+                        "--ca-checksum", result["ca_checksum"], "--node-name", "n1", "--address", "10.0.0.11",
+                        "--internal-address", "10.0.0.11", "--etcd", "--worker", "--label", "zone=a",
+                        "--taint", "gpu=true:NoSchedule"]
+
+
+def test_v2prov_join_script_refuses_a_ca_that_does_not_match(api, tmp_path):
+    from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
+    result = run_module("rancher_token", args(api, cluster="edge"))
+    forged = dict(result, ca_checksum="0" * 64)  # as if a man in the middle served another CA
+    fragment = render_join(forged, {"name": "n1"}, bin_prefix=str(tmp_path / "opt"), state_dir=str(tmp_path / "state"))
+    proc = subprocess.run([str(write_join(fragment, tmp_path))], capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and "FAILED" in proc.stdout + proc.stderr
+    assert not (tmp_path / "opt").exists() and not (tmp_path / "state" / "system-agent-install.sh").exists()
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze (package systemd)")
+@pytest.mark.parametrize("cluster", ["prod", "edge"])
+def test_join_unit_passes_systemd_analyze(api, tmp_path, cluster):
+    from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
+    result = run_module("rancher_token", args(api, cluster=cluster))
+    unit = render_join(result, {"name": "n1"})["systemd"]["units"][0]
+    (tmp_path / unit["name"]).write_text(unit["contents"])
+    proc = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / unit["name"])],
+                          capture_output=True, text=True, check=False)
+    # Only the host differs from a node (no docker.service, no join.sh here); the unit itself must parse.
+    problems = [line for line in proc.stderr.splitlines()
+                if "not found" not in line and "is not executable" not in line and line.strip()]
+    assert problems == []
