@@ -184,7 +184,7 @@ def boot_order_names(boot_order, nic, disk):
         elif isinstance(entry, vim.vm.BootOptions.BootableDiskDevice):
             names.append("disk" if disk is not None and key == disk.key else "disk:%s" % key)
         else:
-            names.append(type(entry).__name__.rsplit(".", 1)[-1].replace("Bootable", "").lower())
+            names.append(type(entry).__name__.rsplit(".", 1)[-1].replace("Bootable", "").replace("Device", "").lower())
     return names
 
 
