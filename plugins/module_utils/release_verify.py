@@ -115,9 +115,11 @@ class Keyring:
         if self.is_url and self.cache_path and os.path.exists(self.cache_path):
             with open(self.cache_path, "rb") as handle:
                 key = handle.read()
-        if key is None:
-            key = self._load_source()
-        self._import(key)
+        try:
+            self._import(key if key is not None else self._load_source())
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
