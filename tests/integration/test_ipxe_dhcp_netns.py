@@ -1,0 +1,264 @@
+"""The ipxe_dhcp role's dnsmasq config against real DHCP clients, with no containers (~10 s).
+
+Three network namespaces (a bridge, the server, the client) joined by veth pairs, nothing else on the wire.
+The role's validation runs inside the server namespace (so it sees the real interface and subnet), its
+template is rendered with ansible, dnsmasq runs it, and busybox udhcpc / tftp and the molecule scenario's
+DHCP probe ask as iPXE, BIOS PXE and EFI PXE clients with chosen MACs (macvlan sub-interfaces).
+"""
+
+import filecmp
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, PlaybookRun, ansible_env  # pylint: disable=import-error
+
+PROBE = os.path.join(REPO, "extensions", "molecule", "ipxe_dhcp", "files", "dhcp_probe.py")
+TEMPLATE = os.path.join(REPO, "roles", "ipxe_dhcp", "templates", "dnsmasq.conf.j2")
+IPXE_DIR = "/usr/lib/ipxe"
+SERVER, BOOT_URL = "10.97.0.2", "http://10.97.0.2/coreos/boot.ipxe"
+RESERVED = {"name": "lab-node01", "hostname": "lab-node01.example.test", "mac": "02:00:5e:00:00:21",
+            "ip": "10.97.0.21"}
+FLOATING = {"name": "lab-node02", "hostname": "lab-node02", "mac": "02:00:5e:00:00:22", "ip": None}
+UNKNOWN_MAC = "02:00:5e:00:00:99"
+BIOS_VENDOR, EFI_VENDOR = "PXEClient:Arch:00000:UNDI:002001", "PXEClient:Arch:00007:UNDI:003016"
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "dnsmasq", "busybox"))
+    or not os.path.exists(os.path.join(IPXE_DIR, "undionly.kpxe")),
+    reason="needs root, ip, dnsmasq, busybox and the ipxe package (make deps)")
+
+UDHCPC_SCRIPT = """#!/bin/sh
+[ "$1" = bound ] || exit 0
+printf '{"ip": "%s", "boot_file": "%s", "siaddr": "%s", "hostname": "%s", "subnet": "%s", "router": "%s"}\\n' \\
+  "$ip" "$boot_file" "$siaddr" "$hostname" "$subnet" "$router"
+"""
+
+
+def sh(*args, check=True):
+    return subprocess.run(args, capture_output=True, text=True, check=check)
+
+
+class BootNetwork:
+    """Namespaces <p>br (bridge), <p>srv (pxe0 = 10.97.0.2/24) and <p>cli (pxe0, no address)."""
+
+    def __init__(self, workdir):
+        self.prefix = "ipxd%d" % (os.getpid() % 100000)
+        self.workdir = workdir
+        self.dnsmasq = None
+        self.script = os.path.join(workdir, "udhcpc.sh")
+        with open(self.script, "w") as handle:
+            handle.write(UDHCPC_SCRIPT)
+        os.chmod(self.script, 0o755)
+        self.tftp_root = os.path.join(workdir, "tftp")
+        os.makedirs(self.tftp_root)
+        for name in ("undionly.kpxe", "snponly.efi", "ipxe.efi"):
+            shutil.copy(os.path.join(IPXE_DIR, name), self.tftp_root)
+
+    def ns(self, role):
+        return self.prefix + role
+
+    def up(self):
+        for role in ("br", "srv", "cli"):
+            sh("ip", "netns", "add", self.ns(role))
+        sh("ip", "-n", self.ns("br"), "link", "add", "br0", "type", "bridge")
+        sh("ip", "-n", self.ns("br"), "link", "set", "br0", "up")
+        for role in ("srv", "cli"):
+            end, peer = self.prefix + role, self.prefix + role + "p"
+            sh("ip", "link", "add", end, "type", "veth", "peer", "name", peer)
+            sh("ip", "link", "set", end, "netns", self.ns(role))
+            sh("ip", "link", "set", peer, "netns", self.ns("br"))
+            sh("ip", "-n", self.ns("br"), "link", "set", peer, "master", "br0", "up")
+            sh("ip", "-n", self.ns(role), "link", "set", end, "name", "pxe0")
+            sh("ip", "-n", self.ns(role), "link", "set", "pxe0", "up")
+            sh("ip", "-n", self.ns(role), "link", "set", "lo", "up")
+        sh("ip", "-n", self.ns("srv"), "addr", "add", SERVER + "/24", "dev", "pxe0")
+
+    def down(self):
+        self.stop()
+        for role in ("cli", "srv", "br"):
+            sh("ip", "netns", "del", self.ns(role), check=False)
+
+    def render(self, extra_vars):
+        """Validate with the role inside the server namespace, then render its dnsmasq template."""
+        conf = os.path.join(self.workdir, "dnsmasq.conf")
+        playbook = os.path.join(self.workdir, "render.yml")
+        with open(playbook, "w") as handle:
+            json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+                {"name": "Validate", "ansible.builtin.include_role": {
+                    "name": "netboot.coreos.ipxe_dhcp", "tasks_from": "validate.yml", "public": True}},
+                {"name": "Render", "ansible.builtin.template": {"src": TEMPLATE, "dest": conf, "mode": "0644",
+                                                                "validate": "dnsmasq --test --conf-file=%s"}},
+            ]}], handle)
+        variables = {"ipxe_dhcp_interface": "pxe0", "ipxe_dhcp_base_url": "http://10.97.0.2/coreos",
+                     "ipxe_dhcp_tftp_root": self.tftp_root, "ipxe_dhcp_log_dhcp": True,
+                     "ansible_python_interpreter": sys.executable}
+        variables.update(extra_vars)
+        if os.path.exists(conf):
+            os.unlink(conf)
+        return run_playbook_in_ns(self.ns("srv"), playbook, variables), conf
+
+    def start(self, conf):
+        self.stop()
+        leases = os.path.join(self.workdir, "leases")
+        if os.path.exists(leases):
+            os.unlink(leases)
+        self.dnsmasq = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns("srv"), "dnsmasq", "--keep-in-foreground", "--conf-file=" + conf,
+             "--user=root", "--dhcp-leasefile=" + leases, "--pid-file=",
+             "--log-facility=" + os.path.join(self.workdir, "dnsmasq.log")])
+        time.sleep(0.3)
+        assert self.dnsmasq.poll() is None, "dnsmasq exited: see %s/dnsmasq.log" % self.workdir
+
+    def stop(self):
+        if self.dnsmasq and self.dnsmasq.poll() is None:
+            self.dnsmasq.send_signal(signal.SIGTERM)
+            self.dnsmasq.wait(5)
+        self.dnsmasq = None
+
+    def client(self, mac):
+        """A macvlan sub-interface with ``mac`` on the client's pxe0; returns its name."""
+        name = "m" + mac.replace(":", "")[-6:]
+        if sh("ip", "-n", self.ns("cli"), "link", "show", name, check=False).returncode:
+            sh("ip", "-n", self.ns("cli"), "link", "add", "link", "pxe0", "name", name, "address", mac,
+               "type", "macvlan", "mode", "bridge")
+            sh("ip", "-n", self.ns("cli"), "link", "set", name, "up")
+        return name
+
+    def udhcpc(self, iface, *options):
+        """The lease busybox udhcpc obtains (a dict), or None when it gets none."""
+        args = ["ip", "netns", "exec", self.ns("cli"), "busybox", "udhcpc", "-i", iface, "-q", "-n", "-f",
+                "-t", "2", "-T", "1", "-s", self.script]
+        for option in options:
+            args += ["-x", option]
+        proc = sh(*args, check=False)
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        return json.loads(lines[-1]) if proc.returncode == 0 and lines else None
+
+    def probe(self, iface, *args):
+        proc = sh("ip", "netns", "exec", self.ns("cli"), sys.executable, PROBE, iface, "--timeout", "1", *args)
+        return json.loads(proc.stdout)
+
+
+def run_playbook_in_ns(namespace, playbook, extra_vars):
+    """Like conftest.run_playbook, but ansible runs inside ``namespace`` so its facts are that namespace's."""
+    extra = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+    cmd = ["ip", "netns", "exec", namespace, os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+           playbook, "-i", "localhost,", "-c", "local", "-e", json.dumps(extra_vars)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(extra), cwd=REPO, check=False)
+    return PlaybookRun(proc)
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    network = BootNetwork(str(tmp_path_factory.mktemp("ipxe_dhcp")))
+    try:
+        network.up()
+        yield network
+    finally:
+        network.down()
+
+
+def serve(net, **extra_vars):
+    run, conf = net.render(extra_vars)
+    assert run.rc == 0, run.failure_messages() or run.stderr
+    net.start(conf)
+    return conf
+
+
+DHCP_VARS = {"ipxe_dhcp_mode": "dhcp", "ipxe_dhcp_range_start": "10.97.0.100", "ipxe_dhcp_range_end": "10.97.0.200",
+             "ipxe_dhcp_router": "10.97.0.1", "ipxe_dhcp_lease_time": "1h", "ipxe_dhcp_ipv6_ra": True}
+
+
+def in_range(address):
+    return 100 <= int(address.rsplit(".", 1)[1]) <= 200 and address.startswith("10.97.0.")
+
+
+def test_dhcp_mode_chainloads_and_reserves(net):
+    conf = serve(net, ipxe_dhcp_nodes=[RESERVED, FLOATING], **DHCP_VARS)
+    with open(conf) as handle:
+        text = handle.read()
+    assert "dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi" in text and "enable-ra" in text
+
+    ipxe = net.udhcpc("pxe0", '77:"iPXE"')
+    assert ipxe["boot_file"] == BOOT_URL and in_range(ipxe["ip"]) and ipxe["router"] == "10.97.0.1"
+
+    bios = net.udhcpc("pxe0", "93:0000")
+    assert (bios["boot_file"], bios["siaddr"]) == ("undionly.kpxe", SERVER)
+
+    for arch in ("0007", "0009"):
+        assert net.udhcpc("pxe0", "93:" + arch)["boot_file"] == "snponly.efi"
+    # iPXE's EFI build sends arch 7 too: it must get the script, not snponly.efi again
+    assert net.udhcpc("pxe0", "93:0007", '77:"iPXE"')["boot_file"] == BOOT_URL
+    assert net.udhcpc("pxe0")["boot_file"] == ""  # an ordinary DHCP client gets no boot file
+
+    reserved = net.udhcpc(net.client(RESERVED["mac"]), "93:0000")
+    assert (reserved["ip"], reserved["hostname"]) == ("10.97.0.21", "lab-node01")
+    floating = net.udhcpc(net.client(FLOATING["mac"]))
+    assert in_range(floating["ip"]) and floating["hostname"] == "lab-node02"
+    unknown = net.udhcpc(net.client(UNKNOWN_MAC))
+    assert in_range(unknown["ip"]) and unknown["hostname"] == ""
+
+
+def test_bios_binary_over_tftp_is_byte_identical(net, tmp_path):
+    serve(net, ipxe_dhcp_nodes=[], **DHCP_VARS)
+    lease = net.udhcpc("pxe0", "93:0000")
+    sh("ip", "-n", net.ns("cli"), "addr", "replace", lease["ip"] + "/24", "dev", "pxe0")
+    fetched = str(tmp_path / "fetched.kpxe")
+    sh("ip", "netns", "exec", net.ns("cli"), "busybox", "tftp", "-g", "-r", lease["boot_file"], "-l", fetched,
+       lease["siaddr"])
+    sh("ip", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
+    assert filecmp.cmp(fetched, os.path.join(IPXE_DIR, "undionly.kpxe"), shallow=False)
+
+
+def test_node_leaving_the_plan_loses_its_reservation(net):
+    serve(net, ipxe_dhcp_nodes=[RESERVED], **DHCP_VARS)
+    assert net.udhcpc(net.client(RESERVED["mac"]))["ip"] == "10.97.0.21"
+    conf = serve(net, ipxe_dhcp_nodes=[FLOATING], **DHCP_VARS)
+    with open(conf) as handle:
+        assert RESERVED["mac"] not in handle.read()
+    assert in_range(net.udhcpc(net.client(RESERVED["mac"]))["ip"])
+
+
+def test_proxy_mode_gives_boot_information_but_no_address(net):
+    serve(net, ipxe_dhcp_mode="proxy", ipxe_dhcp_nodes=[RESERVED])
+    assert net.udhcpc(net.client(UNKNOWN_MAC), "93:0000") is None
+    assert net.udhcpc(net.client(RESERVED["mac"])) is None
+
+    [bios] = net.probe("pxe0", "--arch", "0", "--vendor-class", BIOS_VENDOR)
+    assert (bios["yiaddr"], bios["file"], bios["options"]["server_id"]) == ("0.0.0.0", "undionly.kpxe", SERVER)
+    [ipxe] = net.probe("pxe0", "--arch", "0", "--vendor-class", BIOS_VENDOR, "--user-class", "iPXE")
+    assert (ipxe["yiaddr"], ipxe["file"]) == ("0.0.0.0", BOOT_URL)
+
+    # EFI firmware asks the proxy's boot server (port 4011) from the address the site's server gave it
+    sh("ip", "-n", net.ns("cli"), "addr", "replace", "10.97.0.250/24", "dev", "pxe0")
+    try:
+        [efi] = net.probe("pxe0", "--arch", "7", "--vendor-class", EFI_VENDOR, "--boot-server")
+        [efi_ipxe] = net.probe("pxe0", "--arch", "7", "--vendor-class", EFI_VENDOR, "--user-class", "iPXE",
+                               "--boot-server")
+    finally:
+        sh("ip", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
+    assert efi["yiaddr"] == "0.0.0.0" and efi["boot_server_reply"]["file"] == "snponly.efi"
+    assert efi_ipxe["boot_server_reply"]["file"] == BOOT_URL
+
+
+@pytest.mark.parametrize("extra_vars, message", [
+    ({"ipxe_dhcp_range_start": "10.98.0.100"},
+     "ipxe_dhcp_range_start 10.98.0.100 is outside the subnet of interface pxe0, 10.97.0.0/24"),
+    ({"ipxe_dhcp_mode": "relay"}, "ipxe_dhcp_mode must be one of dhcp, proxy; got 'relay'"),
+    ({"ipxe_dhcp_nodes": [dict(RESERVED, mac="02:00:5e:00:21")]}, "malformed MAC '02:00:5e:00:21'"),
+    ({"ipxe_dhcp_nodes": [dict(RESERVED, ip="10.98.0.21")]},
+     "node lab-node01 ip 10.98.0.21 is outside the DHCP subnet 10.97.0.0/24"),
+])
+def test_bad_input_fails_in_validation(net, extra_vars, message):
+    variables = dict(DHCP_VARS, ipxe_dhcp_nodes=[])
+    variables.update(extra_vars)
+    run, conf = net.render(variables)
+    assert run.rc != 0
+    assert any(message in msg for msg in run.failure_messages()), run.failure_messages()
