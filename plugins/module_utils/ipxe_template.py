@@ -126,6 +126,14 @@ def validate(params):
     return []
 
 
+def tracked_keys(params):
+    """The extraConfig keys compared and reported: the managed ones and those of advanced_settings.
+
+    A tracked key that is not wanted (or wanted with an empty value) is removed from the VM.
+    """
+    return MANAGED_KEYS + tuple(sorted(set(params.get("advanced_settings") or {}) - set(MANAGED_KEYS)))
+
+
 def desired_settings(params, rom_vmx_path=None):
     """What the template should look like, in the shape ``current_settings`` reads back."""
     extra = {DISK_UUID_KEY: "TRUE", MARKER_KEY: MARKER_VALUE}
@@ -133,7 +141,8 @@ def desired_settings(params, rom_vmx_path=None):
         extra[OPROM_SIZE_KEY] = OPROM_SIZE
         extra[NIC_TYPES[params["nic_type"]]["rom_key"]] = rom_vmx_path
     for key, value in (params.get("advanced_settings") or {}).items():
-        extra[key] = vmx_value(value)
+        if vmx_value(value) != "":
+            extra[key] = vmx_value(value)
     return {
         "template": True,
         "guest_id": params["guest_id"],
@@ -199,7 +208,7 @@ def extra_config_dict(options):
 class VmState:
     """One VM as read from vCenter: its object, the devices this module manages and its settings."""
 
-    def __init__(self, row, portgroup_names, managed_keys):
+    def __init__(self, row, portgroup_names, keys):
         self.row = row
         self.obj = row["obj"]
         devices = row.get("config.hardware.device") or []
@@ -218,7 +227,7 @@ class VmState:
             "nic_type": nic_type_of(self.nic) if self.nic is not None else None,
             "network": nic_network_name(self.nic, portgroup_names) if self.nic is not None else None,
             "boot_order": boot_order_names(boot_options.bootOrder if boot_options else [], self.nic, self.disk),
-            "extra_config": {k: v for k, v in self.extra.items() if k in managed_keys},
+            "extra_config": {k: v for k, v in self.extra.items() if k in keys},
         }
 
     @property
@@ -245,7 +254,10 @@ def disk_gb(disk):
 
 
 def diff_settings(current, desired):
-    """Names of the settings that differ (``extra_config.<key>`` per .vmx key), in a stable order."""
+    """Names of the settings that differ (``extra_config.<key>`` per .vmx key), in a stable order.
+
+    ``current["extra_config"]`` holds only tracked keys, so a key there that ``desired`` lacks is to be removed.
+    """
     changes = []
     for name in sorted(desired):
         if name == "extra_config":
@@ -255,9 +267,7 @@ def diff_settings(current, desired):
     have = current.get("extra_config") or {}
     want = desired["extra_config"]
     for key in sorted(set(have) | set(want)):
-        if key in want and have.get(key) != want[key]:
-            changes.append("extra_config.%s" % key)
-        elif key not in want and key in MANAGED_KEYS:
+        if have.get(key) != want.get(key):
             changes.append("extra_config.%s" % key)
     return changes
 
@@ -316,9 +326,9 @@ def new_disk_specs(size_gb, scsi=None):
 
 
 def extra_config_changes(have, want):
-    """OptionValues that set the wanted keys and remove (empty value) the managed keys not wanted."""
+    """OptionValues that set the wanted keys and remove (empty value) the tracked keys ``have`` holds unwanted."""
     options = [vim.option.OptionValue(key=k, value=v) for k, v in sorted(want.items()) if have.get(k) != v]
-    options += [vim.option.OptionValue(key=k, value="") for k in MANAGED_KEYS if k in have and k not in want]
+    options += [vim.option.OptionValue(key=k, value="") for k in sorted(have) if k not in want]
     return options
 
 
@@ -404,10 +414,6 @@ def find_vm(client, datacenter, name):
     return client.retrieve_objects(matches, VM_PROPERTIES)[0]
 
 
-def read_vm(client, vm, pg_names):
-    return VmState(client.retrieve_objects([vm], VM_PROPERTIES)[0], pg_names, MANAGED_KEYS)
-
-
 def refuse_foreign(state, name):
     if not state.settings["template"] and not state.is_ours:
         raise ValidationError("name '%s' already used by a VM that is not a template (%s): choose another name, or "
@@ -468,99 +474,124 @@ def _call(action, method, *args, **kwargs):
         raise VCenterError("%s failed: %s" % (action, fault_message(exc)))
 
 
-def converge_vm(client, vm, name, desired, network, pg_names):
-    """Reconfigure a (non-template) VM until it matches ``desired``, then mark it as a template."""
-    for _attempt in range(3):
-        state = read_vm(client, vm, pg_names)
-        spec = reconfig_spec(state, desired, network)
-        if spec is None:
-            break
-        client.wait_for_task(vm.ReconfigVM_Task(spec=spec), "reconfiguring VM '%s'" % name)
-    else:
-        raise VCenterError("VM '%s' still differs from the wanted settings after 3 reconfigurations: %s"
-                           % (name, ", ".join(diff_settings(read_vm(client, vm, pg_names).settings, desired))))
-    _call("marking VM '%s' as a template" % name, vm.MarkAsTemplate)
-    return read_vm(client, vm, pg_names)
+class TemplateRun:
+    """One module run for one template name: what was looked up once, shared by the steps."""
 
+    def __init__(self, client, datacenter, params):
+        self.client = client
+        self.datacenter = datacenter
+        self.params = params
+        self.name = params["name"]
+        self.keys = tracked_keys(params)
+        self.pg_names = portgroup_names(client, datacenter)
 
-def apply_drift(client, state, name, desired, network, pg_names, pool, host):
-    """A drifted template: convert to a VM, reconfigure, mark as template (back as a template on failure)."""
-    vm = state.obj
-    if state.settings["template"]:
-        _call("converting template '%s' to a VM" % name, vm.MarkAsVirtualMachine, pool=pool, host=host)
-    try:
-        return converge_vm(client, vm, name, desired, network, pg_names)
-    except NetbootError:
+    def current(self):
+        """The VM or template called ``name`` as a VmState, or None."""
+        row = find_vm(self.client, self.datacenter, self.name)
+        return VmState(row, self.pg_names, self.keys) if row else None
+
+    def read(self, vm):
+        return VmState(self.client.retrieve_objects([vm], VM_PROPERTIES)[0], self.pg_names, self.keys)
+
+    def converge(self, vm, desired, network):
+        """Reconfigure a (non-template) VM until it matches ``desired``, then mark it as a template.
+
+        Two passes at most in practice: the boot order needs the keys vCenter gives new devices.
+        """
+        for _attempt in range(3):
+            state = self.read(vm)
+            spec = reconfig_spec(state, desired, network)
+            if spec is None:
+                break
+            self.client.wait_for_task(vm.ReconfigVM_Task(spec=spec), "reconfiguring VM '%s'" % self.name)
+        else:
+            raise VCenterError("VM '%s' still differs after 3 reconfigurations: %s"
+                               % (self.name, ", ".join(diff_settings(self.read(vm).settings, desired))))
+        _call("marking VM '%s' as a template" % self.name, vm.MarkAsTemplate)
+        return self.read(vm)
+
+    def create(self, folder, pool, host, desired, network):
+        spec = create_spec(self.name, self.params["datastore"], desired, network)
+        vm = self.client.wait_for_task(folder.CreateVM_Task(config=spec, pool=pool, host=host),
+                                       "creating VM '%s'" % self.name)
+        return self.converge(vm, desired, network)
+
+    def correct(self, state, pool, host, desired, network):
+        """A drifted template: to a VM, reconfigure, back to a template (a template again if that fails)."""
+        vm = state.obj
         if state.settings["template"]:
-            try:
-                vm.MarkAsTemplate()  # leave the last good state: a template, drifted but usable
-            except vmodl.MethodFault:
-                pass  # the original error says more; a rerun completes the marked VM either way
-        raise
+            _call("converting template '%s' to a VM" % self.name, vm.MarkAsVirtualMachine, pool=pool, host=host)
+        try:
+            return self.converge(vm, desired, network)
+        except NetbootError:
+            if state.settings["template"]:
+                try:
+                    vm.MarkAsTemplate()  # the last good state: a template, drifted but usable
+                except vmodl.MethodFault:
+                    pass  # the original error says more; a rerun completes the marked VM either way
+            raise
 
 
-def ensure_present(client, datacenter, params, check_mode, warnings):
-    name = params["name"]
-    folder = client.folder(datacenter, params["folder"])
-    client.datastore(datacenter, params["datastore"])
-    network = network_target(client, datacenter, params["network"])
-    pool, host = client.placement_pool(datacenter, params["cluster"], params["resource_pool"],
-                                       params["esxi_hostname"])
-    pg_names = portgroup_names(client, datacenter)
-    row = find_vm(client, datacenter, name)
-    state = VmState(row, pg_names, MANAGED_KEYS) if row else None
-    if state is not None:
-        refuse_foreign(state, name)
-    rom = plan_rom(client, datacenter, params)
-    desired = desired_settings(params, rom.vmx_path if rom else None)
-    if state is not None:
-        check_shrink(state, desired, name)
-    before = state.settings if state else {}
-    changes = diff_settings(before, desired)
-
+def plan_actions(state, changes, rom):
+    """The vCenter operations that close the difference, in order."""
     actions = ["upload_rom"] if rom and rom.upload else []
     if state is None:
-        actions += ["create", "mark_as_template"]
-    elif changes:
+        return actions + ["create", "mark_as_template"]
+    if changes:
         if state.settings["template"]:
             actions.append("mark_as_virtual_machine")
         if changes != ["template"]:
             actions.append("reconfigure")
         actions.append("mark_as_template")
+    return actions
+
+
+def ensure_present(client, datacenter, params, check_mode, warnings):
+    run = TemplateRun(client, datacenter, params)
+    folder = client.folder(datacenter, params["folder"])
+    client.datastore(datacenter, params["datastore"])
+    network = network_target(client, datacenter, params["network"])
+    pool, host = client.placement_pool(datacenter, params["cluster"], params["resource_pool"],
+                                       params["esxi_hostname"])
+    state = run.current()
+    if state is not None:
+        refuse_foreign(state, run.name)
+    rom = plan_rom(client, datacenter, params)
+    desired = desired_settings(params, rom.vmx_path if rom else None)
+    if state is not None:
+        check_shrink(state, desired, run.name)
+    before = state.settings if state else {}
+    changes = diff_settings(before, desired)
+    actions = plan_actions(state, changes, rom)
 
     after, identity = desired, (state.identity() if state else dict(moid=None, uuid=None, instance_uuid=None))
-    if not check_mode and actions:
+    if actions and not check_mode:
         if rom and rom.upload:
             client.upload_datastore_file(datacenter.name, rom.datastore, rom.path, rom.data)
+        final = state
         if state is None:
-            task = folder.CreateVM_Task(config=create_spec(name, params["datastore"], desired, network),
-                                        pool=pool, host=host)
-            vm = client.wait_for_task(task, "creating VM '%s'" % name)
-            final = converge_vm(client, vm, name, desired, network, pg_names)
+            final = run.create(folder, pool, host, desired, network)
         elif changes:
-            final = apply_drift(client, state, name, desired, network, pg_names, pool, host)
-        else:
-            final = state
+            final = run.correct(state, pool, host, desired, network)
         after, identity = final.settings, final.identity()
 
-    result = dict(name=name, settings=after, changes=changes, actions=actions,
+    result = dict(name=run.name, settings=after, changes=changes, actions=actions,
                   ipxe_rom=rom.display if rom else None, rom_uploaded=bool(rom and rom.upload), warnings=warnings,
                   diff=dict(before=before, after=after), **identity)
     return bool(actions), result
 
 
 def ensure_absent(client, datacenter, params, check_mode, warnings):
-    name = params["name"]
-    row = find_vm(client, datacenter, name)
-    if row is None:
-        return False, dict(name=name, moid=None, uuid=None, instance_uuid=None, settings={}, changes=[], actions=[],
-                           warnings=warnings, diff=dict(before={}, after={}))
-    state = VmState(row, portgroup_names(client, datacenter), MANAGED_KEYS)
-    refuse_foreign(state, name)
+    run = TemplateRun(client, datacenter, params)
+    state = run.current()
+    if state is None:
+        return False, dict(name=run.name, moid=None, uuid=None, instance_uuid=None, settings={}, changes=[],
+                           actions=[], warnings=warnings, diff=dict(before={}, after={}))
+    refuse_foreign(state, run.name)
     if not check_mode:
-        client.wait_for_task(state.obj.Destroy_Task(), "removing template '%s'" % name)
-    return True, dict(name=name, settings={}, changes=sorted(state.settings), actions=["destroy"], warnings=warnings,
-                      diff=dict(before=state.settings, after={}), **state.identity())
+        client.wait_for_task(state.obj.Destroy_Task(), "removing template '%s'" % run.name)
+    return True, dict(name=run.name, settings={}, changes=sorted(state.settings), actions=["destroy"],
+                      warnings=warnings, diff=dict(before=state.settings, after={}), **state.identity())
 
 
 def ensure_template(client, params, check_mode=False, diff=False):

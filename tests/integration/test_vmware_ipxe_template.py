@@ -238,6 +238,20 @@ def test_half_made_vm_is_completed(client, args):
     assert find(client, args["name"])["template"] is True
 
 
+def test_advanced_settings_set_kept_and_removed(client, args):
+    options = dict(args, advanced_settings={"svga.present": False, "keyboard.typematicMinDelay": 2000000})
+    assert run_module(MODULE, options)["changed"] is True
+    extra = find(client, args["name"])["extra"]
+    assert extra["svga.present"] == "FALSE" and extra["keyboard.typematicMinDelay"] == "2000000"
+    assert run_module(MODULE, options)["changed"] is False
+
+    removed = run_module(MODULE, dict(args, advanced_settings={"svga.present": ""}))
+    assert removed["changed"] is True and removed["changes"] == ["extra_config.svga.present"]
+    extra = find(client, args["name"])["extra"]
+    assert "svga.present" not in extra and extra["keyboard.typematicMinDelay"] == "2000000"
+    assert run_module(MODULE, dict(args, advanced_settings={"svga.present": ""}))["changed"] is False
+
+
 # -- the ROM upload -----------------------------------------------------------------------------------------------
 
 

@@ -42,7 +42,7 @@ def vm_row(nic=None, disk=None, extra=None, boot=None, template=True, power="pow
 
 
 def state_of(row):
-    return tpl.VmState(row, {"dvportgroup-1": "DC0_DVPG0"}, tpl.MANAGED_KEYS)
+    return tpl.VmState(row, {"dvportgroup-1": "DC0_DVPG0"}, tpl.tracked_keys(params()))
 
 
 NETWORK = tpl.NetworkTarget(None, "VM Network")
@@ -239,3 +239,18 @@ def test_create_spec_has_thin_disk_nic_and_extra_config():
     assert isinstance(nic, vim.vm.device.VirtualE1000e) and nic.backing.deviceName == "VM Network"
     assert {o.key: o.value for o in spec.extraConfig}["e1000ebios.filename"] == "/vmfs/volumes/ds/ipxe/808610d3.mrom"
     assert spec.bootOptions is None  # set once the devices have keys
+
+
+def test_advanced_settings_are_tracked_set_and_removed():
+    options = params(advanced_settings={"svga.present": False, "old.key": ""})
+    assert tpl.tracked_keys(options)[-2:] == ("old.key", "svga.present")
+    extra = {"disk.enableUUID": "TRUE", tpl.MARKER_KEY: "ipxe", "svga.present": "TRUE", "old.key": "1",
+             "user.key": "not ours"}
+    state = tpl.VmState(vm_row(extra=extra), {}, tpl.tracked_keys(options))
+    assert state.settings["extra_config"] == {"disk.enableUUID": "TRUE", tpl.MARKER_KEY: "ipxe", "svga.present": "TRUE",
+                                              "old.key": "1"}
+    desired = tpl.desired_settings(options)
+    assert "old.key" not in desired["extra_config"]
+    assert tpl.diff_settings(state.settings, desired) == ["extra_config.old.key", "extra_config.svga.present"]
+    spec = tpl.reconfig_spec(state, desired, NETWORK)
+    assert {o.key: o.value for o in spec.extraConfig} == {"svga.present": "FALSE", "old.key": ""}
