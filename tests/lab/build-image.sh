@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Build the systemd container image the molecule scenarios run in, once per machine.
 #   tests/lab/build-image.sh IMAGE        (make image: localhost/netboot-debian-systemd:bookworm)
 # Also configures podman for this machine (see FIELD-NOTES "Molecule on systemd containers"):
