@@ -21,8 +21,8 @@ description:
   - Computes the CA checksum (sha256 of the server's C(cacerts) setting; empty for a public CA).
   - Handles Rancher 2.15 and later, whose stored commands carry a literal C({token}) placeholder, collection
     pagination (C(limit)/C(marker)), and retries with backoff on HTTP 5xx and timeouts.
-  - The returned C(token) is a secret that lets any machine join the cluster. Register the result with
-    C(no_log: true) and hand it to the nodes only through the C(netboot.coreos.rancher_join) filter.
+  - "The returned C(token) is a secret that lets any machine join the cluster. Register the result with
+    C(no_log: true) and hand it to the nodes only through the C(netboot.coreos.rancher_join) filter."
   - The API key (O(api_token), O(access_key)/O(secret_key)) is never part of the result.
 author:
   - netboot.coreos maintainers (@netboot-coreos)
@@ -169,7 +169,9 @@ system_agent_command:
       the role flags of O(roles).
   returned: success
   type: str
-  sample: "curl -fL https://rancher.example.com/system-agent-install.sh | sudo sh -s - --server https://rancher.example.com --label cattle.io/os=linux --token 9kx... --ca-checksum 3f1... --worker"
+  sample: >-
+    curl -fL https://rancher.example.com/system-agent-install.sh | sudo sh -s - --server https://rancher.example.com
+    --label cattle.io/os=linux --token 9kx... --ca-checksum 3f1... --worker
 ca_checksum:
   description: sha256 of the server's CA certificates; empty for a public CA and for Rancher 1.x.
   returned: success

@@ -6,7 +6,6 @@ rendered join fragment.
 """
 
 import json
-import os
 import re
 import shutil
 import socket

@@ -95,16 +95,16 @@ def test_placeholder_of_rancher_2_15_is_substituted():
         api.add_cluster("prod")
         api.add_cluster("edge", "v2prov")
         token = api.tokens[0]["token"]
-        _, result = ensure_registration_token(params(api))
+        result = ensure_registration_token(params(api))[1]
         for key in ("node_command", "manifest_url"):
             assert "{token}" not in result[key] and token in result[key]
-        _, edge = ensure_registration_token(params(api, cluster="edge"))
+        edge = ensure_registration_token(params(api, cluster="edge"))[1]
         assert "{token}" not in edge["insecure_node_command"] and api.tokens[1]["token"] in edge["insecure_node_command"]
 
 
 def test_ca_checksum_is_sha256_of_cacerts_and_matches_node_command(api):
     api.cacerts = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----"
-    _, result = ensure_registration_token(params(api))
+    result = ensure_registration_token(params(api))[1]
     assert result["ca_checksum"] == hashlib.sha256((api.cacerts + "\n").encode()).hexdigest()
     assert rancher.command_arg(result["node_command"], "--ca-checksum") == result["ca_checksum"]
     api.cacerts = ""
@@ -120,7 +120,7 @@ def test_ca_checksum_falls_back_to_public_cacerts_when_settings_forbidden(api):
 def test_v2prov_result_has_system_agent_command_with_roles():
     with RancherAPI(cacerts="PEM") as api:
         api.add_cluster("edge", "v2prov")
-        _, result = ensure_registration_token(params(api, cluster="edge", roles=["etcd", "controlplane"]))
+        result = ensure_registration_token(params(api, cluster="edge", roles=["etcd", "controlplane"]))[1]
         assert result["provisioning"] == "v2prov" and result["agent_image"] == ""
         assert result["system_agent_command"] == (
             "curl -fL {0}/system-agent-install.sh | sudo sh -s - --server {0} --label cattle.io/os=linux "
