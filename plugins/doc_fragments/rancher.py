@@ -27,7 +27,9 @@ options:
     type: str
   access_key:
     description:
-      - Rancher 1.x API access key (HTTP basic auth user), used with O(secret_key) when O(api_token) is unset.
+      - Rancher 1.x API access key (HTTP basic auth user), used with O(secret_key).
+      - With the v1 API the key pair wins over O(api_token) (for example E(RANCHER_TOKEN) set for other plays);
+        with the v3 API O(api_token) wins, and the pair V(token-xxxxx)/V(secret) is accepted too.
       - If not set, the value of the E(RANCHER_ACCESS_KEY) environment variable is used.
     type: str
   secret_key:

@@ -147,8 +147,12 @@ class RancherClient:
             self.credential = None
 
     @classmethod
-    def from_params(cls, params):
-        return cls(params["url"], api_token=params.get("api_token"), access_key=params.get("access_key"),
+    def from_params(cls, params, api_version="v3"):
+        """The client for ``api_version``: v1 prefers the access/secret key pair, v3 the API token."""
+        api_token = params.get("api_token")
+        if api_version == "v1" and params.get("access_key"):
+            api_token = None
+        return cls(params["url"], api_token=api_token, access_key=params.get("access_key"),
                    secret_key=params.get("secret_key"), validate_certs=params.get("validate_certs", True),
                    ca_path=params.get("ca_path"), timeout=params.get("timeout") or 30,
                    retries=params.get("retries") if params.get("retries") is not None else 3)
@@ -300,10 +304,11 @@ class RancherClient:
 
 
 def resolve_api_version(params):
-    """v1 for Rancher 1.x (access/secret key or project_id), v3 otherwise; validate what each needs."""
+    """v1 for Rancher 1.x (project_id, or a key pair without cluster and api_token), v3 otherwise."""
     version = params.get("api_version") or "auto"
     if version == "auto":
-        v1_hint = params.get("project_id") or (params.get("access_key") and not params.get("api_token"))
+        v1_hint = params.get("project_id") or (
+            params.get("access_key") and not params.get("api_token") and not params.get("cluster"))
         version = "v1" if v1_hint else "v3"
     if version == "v3" and not params.get("cluster"):
         raise ValidationError("cluster is required with the v3 API (Rancher 2.x): give the cluster's name or id")
@@ -477,7 +482,7 @@ def ensure_registration_token(params, check_mode=False, client=None):
     if params.get("state", "present") != "present":
         raise ValidationError("state '%s' is not supported: use present" % params.get("state"))
     version = resolve_api_version(params)
-    client = client or RancherClient.from_params(params)
+    client = client or RancherClient.from_params(params, version)
     if version == "v1":
         return v1_registration_token(client, params, check_mode)
     return v3_registration_token(client, params, check_mode)

@@ -194,6 +194,9 @@ def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX, sta
     if not re.match(r"^/[A-Za-z0-9_./-]*$", bin_prefix or "") or bin_prefix.startswith("/usr"):
         raise ValidationError("rancher_join: bin_prefix '%s' must be an absolute path outside the read-only /usr, "
                               "for example /opt" % bin_prefix)
+    if url is not None and not isinstance(url, str):
+        raise ValidationError("rancher_join: url must be a string, got %s; pass '' (not omit) to use the token "
+                              "result's server_url" % type(url).__name__)
     if provisioning == "v1":
         commands = v1_command(token_result, node)
     else:

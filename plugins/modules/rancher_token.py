@@ -50,8 +50,8 @@ options:
     type: str
   api_version:
     description:
-      - Rancher API to use. V(auto) picks V(v1) when O(project_id) or O(access_key) without O(api_token) is
-        given, else V(v3).
+      - Rancher API to use. V(auto) picks V(v1) when O(project_id) is given, or O(access_key) without
+        O(api_token) and O(cluster); else V(v3).
     type: str
     choices: [auto, v1, v3]
     default: auto
@@ -211,7 +211,7 @@ def main():
             state=dict(type="str", default="present", choices=["present"]),
             roles=dict(type="list", elements="str", default=["worker"], choices=["etcd", "controlplane", "worker"]),
         ),
-        mutually_exclusive=[("api_token", "access_key"), ("cluster", "project_id")],
+        mutually_exclusive=[("cluster", "project_id")],
         required_together=[("access_key", "secret_key")],
         supports_check_mode=True,
     )

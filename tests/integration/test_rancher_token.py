@@ -82,6 +82,22 @@ def test_rancher_1x_returns_registration_url(api):
     assert_clean(result, api)
 
 
+def test_rancher_1x_keys_win_over_a_token_in_the_environment(api):
+    result = run_module("rancher_token", dict(url=api.url, access_key=api.access_key, secret_key=api.secret_key,
+                                              project_id="1a5", ca_path=api.ca_file),
+                        env={"RANCHER_TOKEN": api.api_token})
+    assert result.rc == 0 and result["provisioning"] == "v1", result
+    assert_clean(result, api)
+
+
+def test_v3_accepts_the_token_as_a_key_pair(api):
+    access, secret = api.api_token.split(":")
+    result = run_module("rancher_token", args(api, api_token=None, access_key=access, secret_key=secret),
+                        env={"RANCHER_TOKEN": ""})
+    assert result.rc == 0 and result["provisioning"] == "rke1" and result["token"], result
+    assert_clean(result, api)
+
+
 def test_check_mode_predicts_creation_and_real_run_converges(api):
     api.add_cluster("fresh", default_token=False)
     posts = len(api.created_tokens())

@@ -143,11 +143,17 @@ def test_fragment_merges_with_combine_append():
     (V2PROV, NODE, {"bin_prefix": "/usr/local"}, "bin_prefix '/usr/local' must be an absolute path outside the read-only /usr"),
     (RKE1, NODE, {"url": "rancher.example.com"}, "url 'rancher.example.com' is not a Rancher server URL"),
     ("not a dict", NODE, {}, "token_result must be the registered result of netboot.coreos.rancher_token"),
+    (RKE1, NODE, {"url": object()}, "url must be a string, got object; pass '' (not omit)"),
 ])
 def test_bad_input_is_one_clear_line(result, node, kwargs, message):
     with pytest.raises(ValidationError) as err:
         render_join(result, node, **kwargs)
     assert message in err.value.msg and "\n" not in err.value.msg
+
+
+def test_empty_url_means_the_server_url_of_the_token_result():
+    words = last_command(render_join(RKE1, NODE, url=""))
+    assert words[words.index("--server") + 1] == SERVER
 
 
 def test_filter_maps_errors_to_filter_errors_and_passes_url():
