@@ -134,6 +134,21 @@ def test_retries_5xx_with_backoff_then_succeeds(api):
     assert len([r for r in api.requests if r[1].startswith("/v3/clusterregistrationtokens?")]) == 3
 
 
+def test_backoff_doubles_between_retries(api, monkeypatch):
+    slept = []
+    monkeypatch.setattr(rancher.time, "sleep", slept.append)
+    api.fault(r"^/v3/clusters$", status=502, times=3)
+    assert ensure_registration_token(params(api, retries=3))[1]["token"]
+    assert slept == [0.01, 0.02, 0.04]
+
+
+def test_4xx_is_not_retried(api):
+    api.fault(r"^/v3/clusters$", status=422, times=1)
+    with pytest.raises(RancherAPIError, match="with HTTP 422: injected fault$"):
+        ensure_registration_token(params(api, retries=3))
+    assert len([r for r in api.requests if r[1].startswith("/v3/clusters")]) == 1
+
+
 def test_5xx_after_retries_is_one_clear_line(api):
     api.fault(r"^/v3/clusters$", status=500, times=5)
     with pytest.raises(RancherAPIError) as err:
@@ -264,3 +279,6 @@ def test_nodes_listed_by_cluster_for_waiters(api):
     assert [(n["hostname"], n["nodeName"], n["etcd"], n["controlPlane"]) for n in nodes] == [
         ("prod-node01", "prod-node01", True, False)]
     assert client.collection("/v3/nodes", {"clusterId": "c-other"}) == []
+    created = client.post("/v3/nodes", {"clusterId": cluster_id, "hostname": "prod-node02", "worker": True})
+    assert created["nodeName"] == "prod-node02" and created["worker"] is True and created["etcd"] is False
+    assert len(client.collection("/v3/nodes", {"clusterId": cluster_id})) == 2
