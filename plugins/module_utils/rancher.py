@@ -184,8 +184,7 @@ class RancherClient:
         if body is not None:
             data = json.dumps(body)
             headers["Content-Type"] = "application/json"
-        attempt = 0
-        while True:
+        for attempt in range(self.retries + 1):
             try:
                 response = open_url(url, data=data, headers=headers, method=method, timeout=self.timeout,
                                     validate_certs=self.validate_certs, ca_path=self.ca_path,
@@ -193,37 +192,27 @@ class RancherClient:
                 text = response.read().decode("utf-8", "replace")
                 break
             except HTTPError as exc:
-                status = exc.code
-                if status in RETRY_STATUSES and attempt < self.retries:
-                    attempt += 1
-                    time.sleep(self.backoff * 2 ** (attempt - 1))
-                    continue
-                raise self._http_error(exc, what, attempt)
+                if exc.code not in RETRY_STATUSES or attempt == self.retries:
+                    raise self._http_error(exc, what, attempt)
             except SSLValidationError as exc:
                 raise self._tls_error(exc)
-            except (socket.timeout, TimeoutError) as exc:
-                if attempt < self.retries:
-                    attempt += 1
-                    time.sleep(self.backoff * 2 ** (attempt - 1))
-                    continue
-                raise RancherConnectionError(
-                    "Rancher %s did not answer %s within %ss (%d attempts): raise timeout/retries or check the "
-                    "server" % (self.shown_url, what, self.timeout, attempt + 1), url=self.shown_url)
             except URLError as exc:
-                reason = exc.reason
-                if isinstance(reason, (ssl.SSLError, ssl.CertificateError)):
-                    raise self._tls_error(reason)
-                if isinstance(reason, socket.timeout) and attempt < self.retries:
-                    attempt += 1
-                    time.sleep(self.backoff * 2 ** (attempt - 1))
-                    continue
-                text = getattr(reason, "strerror", None) or str(reason)
-                raise RancherConnectionError("cannot connect to Rancher %s: %s" % (self.shown_url, self.scrub(text)),
-                                             url=self.shown_url)
+                if isinstance(exc.reason, (ssl.SSLError, ssl.CertificateError)):
+                    raise self._tls_error(exc.reason)
+                if not isinstance(exc.reason, socket.timeout):
+                    reason = getattr(exc.reason, "strerror", None) or str(exc.reason)
+                    raise RancherConnectionError("cannot connect to Rancher %s: %s"
+                                                 % (self.shown_url, self.scrub(reason)), url=self.shown_url)
+                if attempt == self.retries:
+                    raise self._timeout_error(what, attempt)
+            except socket.timeout:
+                if attempt == self.retries:
+                    raise self._timeout_error(what, attempt)
             except (OSError, HTTPException) as exc:
                 raise RancherConnectionError("connection to Rancher %s failed during %s: %s"
                                              % (self.shown_url, what, self.scrub(exc) or type(exc).__name__),
                                              url=self.shown_url)
+            time.sleep(self.backoff * 2 ** attempt)
         if raw:
             return text
         try:
@@ -232,6 +221,11 @@ class RancherClient:
             raise RancherAPIError("Rancher %s answered %s with something that is not JSON (%r...): is url the "
                                   "Rancher server?" % (self.shown_url, what, self.scrub(text[:80])),
                                   url=self.shown_url)
+
+    def _timeout_error(self, what, attempt):
+        return RancherConnectionError("Rancher %s did not answer %s within %ss (%d attempts): raise timeout/retries "
+                                      "or check the server" % (self.shown_url, what, self.timeout, attempt + 1),
+                                      url=self.shown_url)
 
     def _tls_error(self, exc):
         hint = ("set ca_path to the CA bundle that signed its certificate" if not self.ca_path

@@ -71,7 +71,8 @@ options:
     choices: [etcd, controlplane, worker]
     default: [worker]
 notes:
-  - Rancher 1.x creates tokens asynchronously; the module waits up to O(timeout) seconds for a new token.
+  - Rancher fills a new token in asynchronously (2.x controller, 1.x C(registering) state); the module waits up to
+    O(timeout) seconds for it.
 seealso:
   - name: Rancher API tokens
     description: How to create the API token this module needs.
