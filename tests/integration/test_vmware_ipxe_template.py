@@ -6,7 +6,7 @@ import pytest
 from pyVmomi import vim
 
 from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCenterClient
-from conftest import run_module
+from conftest import run_module, run_playbook
 
 pytestmark = pytest.mark.vcsim
 
@@ -27,9 +27,10 @@ def args(vcsim, request):
 
 
 @pytest.fixture
-def rom(tmp_path):
+def rom(tmp_path, request):
+    """A ROM file whose content is unique to the test, so no test finds another's upload on the datastore."""
     path = tmp_path / "15ad07b0.rom"
-    path.write_bytes(b"iPXE ROM image, first build" * 100)
+    path.write_bytes(("iPXE ROM image for %s, first build" % request.node.name).encode() * 100)
     return path
 
 
@@ -370,3 +371,64 @@ def test_env_fallback_connection(vcsim, args):
     options = {k: v for k, v in args.items() if k not in ("hostname", "port", "username", "password", "validate_certs")}
     result = run_module(MODULE, dict(options, state="absent"), env=env)
     assert result["changed"] is False and "failed" not in result, result
+
+
+# -- the role ---------------------------------------------------------------------------------------------------
+
+ROLE_PLAY = """---
+- name: Keep the iPXE template
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  roles:
+    - role: netboot.coreos.vmware_template
+"""
+
+
+@pytest.fixture
+def role_play(tmp_path):
+    path = tmp_path / "template.yml"
+    path.write_text(ROLE_PLAY)
+    return str(path)
+
+
+def role_vars(vcsim, name, **changes):
+    variables = dict(vcenter_hostname=vcsim["hostname"], vcenter_port=vcsim["port"], vcenter_username=vcsim["username"],
+                     vcenter_password=vcsim["password"], vcenter_validate_certs=False, vcenter_datacenter="DC0",
+                     vcenter_cluster="DC0_C0", vcenter_datastore="LocalDS_0", vmware_template_name=name)
+    variables.update(changes)
+    return variables
+
+
+def test_role_check_mode_predicts_and_second_run_changes_nothing(client, vcsim, role_play, rom):
+    variables = role_vars(vcsim, "tpl-role", vmware_template_ipxe_rom_src=str(rom), coreos_distro="fedora-coreos",
+                          vmware_template_memory_mb=2048)
+    predicted = run_playbook(role_play, variables, check=True)
+    assert predicted.rc == 0, predicted.stdout[-3000:]
+    assert predicted.stats["changed"] == 1
+    assert find(client, "tpl-role") is None
+
+    real = run_playbook(role_play, variables)
+    assert real.rc == 0, real.stdout[-3000:]
+    assert real.stats["changed"] == predicted.stats["changed"]
+    [result] = real.task_results("netboot.coreos.vmware_template : Keep the iPXE template VM tpl-role")
+    assert result["actions"] == ["upload_rom", "create", "mark_as_template"]
+    vm = find(client, "tpl-role")
+    assert vm["template"] is True and vm["memory_mb"] == 2048
+    assert vm["extra"]["nx3bios.filename"] == "/vmfs/volumes/LocalDS_0/ipxe/15ad07b0.rom"
+
+    again = run_playbook(role_play, variables)
+    assert again.rc == 0 and again.stats["changed"] == 0
+    gone = run_playbook(role_play, dict(variables, vmware_template_state="absent"))
+    assert gone.rc == 0 and gone.stats["changed"] == 1
+    assert find(client, "tpl-role") is None
+
+
+def test_role_rejects_efi_with_a_rom(client, vcsim, role_play, rom):
+    run = run_playbook(role_play, role_vars(vcsim, "tpl-role-efi", vmware_template_firmware="efi",
+                                            vmware_template_ipxe_rom_src=str(rom)))
+    assert run.rc != 0
+    assert run.failure_messages() == ["vmware_template: firmware efi cannot load an option ROM: clear "
+                                      "vmware_template_ipxe_rom and vmware_template_ipxe_rom_src, or use bios"]
+    assert find(client, "tpl-role-efi") is None
