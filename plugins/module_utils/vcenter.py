@@ -407,6 +407,6 @@ class VCenterClient:
                 pass
             except vmodl.MethodFault as exc:
                 raise VCenterError("creating directory [%s] %s failed: %s" % (datastore, directory, fault_message(exc)))
-        status, _ = self._datastore_file_request("PUT", datacenter, datastore, path, body=data)
+        status = self._datastore_file_request("PUT", datacenter, datastore, path, body=data)[0]
         if status not in (200, 201, 204):
             raise VCenterError("uploading datastore file [%s] %s failed: HTTP %d" % (datastore, path, status))

@@ -121,7 +121,7 @@ def test_rom_key_follows_nic_type(client, args, rom, nic_type, rom_key, device):
     vm = find(client, args["name"])
     assert vm["extra"][rom_key] == "/vmfs/volumes/LocalDS_0/ipxe/%s.rom" % nic_type
     assert [k for k in ("e1000bios.filename", "e1000ebios.filename", "nx3bios.filename") if k in vm["extra"]] == [rom_key]
-    assert type(vm["nics"][0]) is device
+    assert isinstance(vm["nics"][0], device)
 
 
 def test_efi_template_has_no_option_rom(client, args):
@@ -132,7 +132,7 @@ def test_efi_template_has_no_option_rom(client, args):
     assert vm["firmware"] == "efi" and vm["template"] is True
     assert vm["extra"]["disk.enableUUID"] == "TRUE"
     assert not {"ethernet0.opromsize", "e1000ebios.filename"} & set(vm["extra"])
-    assert [kind for kind, _ in vm["boot_order"]] == ["BootableEthernetDevice", "BootableDiskDevice"]
+    assert [entry[0] for entry in vm["boot_order"]] == ["BootableEthernetDevice", "BootableDiskDevice"]
     assert result["ipxe_rom"] is None
 
 

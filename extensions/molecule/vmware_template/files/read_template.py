@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print what vCenter holds for one VM as JSON, read through pyVmomi (the molecule verify step asserts on it).
 
     read_template.py VCSIM_VARS_YML NAME [DATASTORE_FILE_PATH]
@@ -44,8 +43,8 @@ def main():
         if rom_path:
             datastore, path = rom_path[1:].split("] ", 1)
             cookie = si._stub.cookie.split(";")[0]  # pylint: disable=protected-access
-            url = "https://%s:%s/folder/%s?dcPath=DC0&dsName=%s" % (lab["vcenter_hostname"], lab["vcenter_port"],
-                                                                     path, datastore)
+            url = "https://%s:%s/folder/%s?dcPath=DC0&dsName=%s" % (
+                lab["vcenter_hostname"], lab["vcenter_port"], path, datastore)
             request = urllib.request.Request(url, headers={"Cookie": cookie})
             with urllib.request.urlopen(request, context=context) as response:
                 report["rom_sha256"] = hashlib.sha256(response.read()).hexdigest()

@@ -190,8 +190,8 @@ def test_reconfig_spec_sets_values_and_removes_unwanted_rom_keys():
                                    "nx3bios.filename": ROM_PATH}))
     spec = tpl.reconfig_spec(state, tpl.desired_settings(params(memory_mb=8192, firmware="efi")), NETWORK)
     assert (spec.memoryMB, spec.firmware, spec.numCPUs) == (8192, "efi", None)
-    assert {o.key: o.value for o in spec.extraConfig} == {"disk.enableUUID": "TRUE", "ethernet0.opromsize": "",
-                                                           "nx3bios.filename": ""}
+    options = {o.key: o.value for o in spec.extraConfig}
+    assert options == {"disk.enableUUID": "TRUE", "ethernet0.opromsize": "", "nx3bios.filename": ""}
     assert not spec.deviceChange and spec.bootOptions is None
 
 
