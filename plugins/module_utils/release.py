@@ -18,7 +18,10 @@ import json
 import os
 import re
 import socket
+import threading
 import time
+
+from ansible.module_utils.six.moves import queue
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, NotFoundError, ValidationError
 
@@ -60,6 +63,34 @@ ARCHES = {"amd64": ("amd64", "x86_64"), "x86_64": ("amd64", "x86_64"),
           "arm64": ("arm64", "aarch64"), "aarch64": ("arm64", "aarch64")}
 FCOS_IMAGES = {"kernel": "live-kernel", "initramfs": "live-initramfs", "rootfs": "live-rootfs", "image": "metal"}
 TRANSIENT_STATUS = (408, 425, 429, 500, 502, 503, 504)
+
+
+class ChunkWorker(threading.Thread):
+    """Applies ``consume`` to queued chunks in its own thread, so writing, hashing and gpg overlap the download."""
+
+    def __init__(self, consume):
+        super(ChunkWorker, self).__init__()
+        self.daemon = True
+        self.consume = consume
+        self.chunks = queue.Queue(maxsize=4)  # bounded: memory stays flat
+        self.error = None
+        self.start()
+
+    def run(self):
+        while True:
+            chunk = self.chunks.get()
+            if chunk is None:
+                return
+            if self.error is None:
+                try:
+                    self.consume(chunk)
+                except (IOError, OSError) as exc:
+                    self.error = exc
+
+    def finish(self):
+        """Wait until every queued chunk is consumed."""
+        self.chunks.put(None)
+        self.join()
 
 
 class Artifact:
@@ -104,9 +135,11 @@ class HttpClient:
 
     def _open(self, url, headers=None):
         if self._request is None:
-            from ansible.module_utils.urls import Request  # deferred: a no-op run never downloads
+            from ansible.module_utils.urls import Request, make_context  # deferred: a no-op run never downloads
+            # one TLS context for the run: building one per request reloads the CA bundle every time
             self._request = Request(timeout=self.timeout, validate_certs=self.validate_certs, decompress=False,
-                                    http_agent="netboot.coreos-repo-sync")
+                                    http_agent="netboot.coreos-repo-sync",
+                                    context=make_context(validate_certs=self.validate_certs))
         return self._request.open("GET", url, headers=headers or {})
 
     def _retrying(self, url, attempt_fn):
@@ -195,7 +228,13 @@ class HttpClient:
                                    % (os.path.basename(part_path)[:-5], total - have, free_bytes()),
                                    errno="ENOSPC")
             with open(part_path, "ab") as out:
-                state["fed"] += _pump(resp, state["sink"], None, out, self)
+                writer = ChunkWorker(out.write)
+                try:
+                    state["fed"] += _pump(resp, state["sink"], None, writer, self)
+                finally:
+                    writer.finish()
+                if writer.error:
+                    raise writer.error
             if total is not None and state["fed"] < total:
                 raise _Transient("connection closed after %d of %d bytes" % (state["fed"], total))
 
@@ -207,8 +246,8 @@ class HttpClient:
         return state["sink"]
 
 
-def _pump(source, sink, limit, out=None, client=None):
-    """Copy from ``source`` (file or response) to ``sink`` (and ``out``) in blocks; return bytes copied."""
+def _pump(source, sink, limit, writer=None, client=None):
+    """Copy from ``source`` (file or response) to ``sink`` (and the file ``writer``) in blocks; return bytes copied."""
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     copied = 0
@@ -217,9 +256,11 @@ def _pump(source, sink, limit, out=None, client=None):
         count = source.readinto(view[:want])
         if not count:
             break
-        chunk = view[:count]
-        if out is not None:
-            out.write(chunk)
+        chunk = bytes(view[:count])  # one copy, shared by the consumers; the buffer is reused
+        if writer is not None:
+            if writer.error:
+                break
+            writer.chunks.put(chunk)
             client.bytes_fetched += count
         sink.update(chunk)
         copied += count

@@ -251,8 +251,7 @@ class RepoSync:
             if expected:
                 check_digest(artifact.name, artifact.algo, expected, digest)
             if keyring:
-                keyring.finish_stream(sink.proc, sig_path, part, artifact.name)
-                sink.proc = None
+                keyring.finish_stream(sink, sig_path, part, artifact.name)
         except NetbootError:
             sink.close()
             os.unlink(part)  # verified bad: do not resume from it

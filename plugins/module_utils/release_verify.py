@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError
+from ansible_collections.netboot.coreos.plugins.module_utils.release import ChunkWorker
 
 GPG_COMMAND = "gpg"
 
@@ -235,13 +236,12 @@ class Keyring:
                "--no-auto-key-retrieve", "--no-auto-check-trustdb", "--verify", sig_path, "-"]
         return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
 
-    def finish_stream(self, proc, sig_path, data_path, what):
-        """Collect a streamed verification; on a missing subkey, refetch the key and check the file on disk."""
-        try:
-            out, err = proc.communicate()
-        except (BrokenPipeError, IOError):
-            out, err = proc.stdout.read(), proc.stderr.read()
-            proc.wait()
+    def finish_stream(self, sink, sig_path, data_path, what):
+        """Collect the streamed verification of ``sink`` (a StreamCheck); on a missing subkey, refetch the key
+        and check the file on disk."""
+        sink.hexdigest()  # every byte reached gpg and its stdin is closed
+        proc, sink.proc = sink.proc, None
+        out, err = proc.communicate()
         result = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         status = self._judge(result, what)
         if status.missing_key:
@@ -255,24 +255,34 @@ class StreamCheck:
     def __init__(self, algo, keyring=None, sig_path=None):
         self.hasher = hashlib.new(algo)
         self.proc = keyring.start_stream(sig_path) if keyring else None
+        self.consumers = [ChunkWorker(self.hasher.update)]
+        if self.proc is not None:
+            self.consumers.append(ChunkWorker(self.proc.stdin.write))
 
     def update(self, chunk):
-        self.hasher.update(chunk)
-        if self.proc is not None and self.proc.stdin is not None:
-            try:
-                self.proc.stdin.write(chunk)
-            except (BrokenPipeError, IOError):
-                # gpg stopped reading (a malformed signature): its status says why
-                self.proc.stdin.close()
-                self.proc.stdin = None
+        """Queue ``chunk`` (bytes, not reused by the caller) for the hash and gpg."""
+        for consumer in self.consumers:
+            consumer.chunks.put(chunk)
 
     def hexdigest(self):
+        """The digest, once every queued chunk is consumed (gpg's stdin is closed then)."""
+        for consumer in self.consumers:
+            consumer.finish()
+        self.consumers = []
+        if self.proc is not None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except (IOError, OSError):
+                pass  # gpg stopped reading (a malformed signature): its status says why
+            self.proc.stdin = None
         return self.hasher.hexdigest()
 
     def close(self):
         """Abandon the check (the download restarts or failed)."""
         if self.proc is not None:
             self.proc.kill()
+        self.hexdigest()
+        if self.proc is not None:
             self.proc.communicate()
             self.proc = None
 

@@ -103,7 +103,7 @@ def test_streamed_check_matches_the_file(tmp_path, release_signing_key):
         with open(data, "rb") as handle:
             for chunk in iter(lambda: handle.read(7), b""):
                 sink.update(chunk)
-        status = keyring.finish_stream(sink.proc, sig, data, "artifact")
+        status = keyring.finish_stream(sink, sig, data, "artifact")
     assert status.good
     assert sink.hexdigest() == file_digest(data, "sha256")
 
