@@ -228,9 +228,10 @@ class TaskChains:
                 poll = self.poll
                 continue
             if time.monotonic() >= deadline:
-                for chain in list(in_flight.values()) + list(ready):
-                    chain["error"] = "%s did not finish within timeout=%ss" % (
-                        chain["steps"][chain["index"]].replace("_", " "), self.timeout)
+                for chains_left, what in ((in_flight.values(), "still running"), (ready, "not started")):
+                    for chain in chains_left:
+                        chain["error"] = "%s %s after timeout=%ss" % (
+                            chain["steps"][chain["index"]].replace("_", " "), what, self.timeout)
                 return
             time.sleep(poll)
             poll = min(poll * 2, self.max_poll)
@@ -354,6 +355,7 @@ class NodeClones:
         vms = self.read_vms()
         actions, warnings = plan_actions(nodes, vms, self.cluster_name, self.state, self.params["prune"],
                                          self.params["folder"] or "vm")
+        before = {a["name"]: (a["vm"] or {}).get("power_state") or "absent" for a in actions}
         node_by_name = {n["name"]: n for n in nodes}
         work = [a for a in actions if a["steps"]]
         if work and not check_mode:
@@ -364,7 +366,7 @@ class NodeClones:
                 action["node"] = node_by_name.get(action["name"])
             TaskChains(self.client, self.params["parallel"], self.params["timeout"]).run(work, self.start_step)
             self._refresh(work)
-        return self._result(actions, warnings, check_mode)
+        return self._result(actions, warnings, before)
 
     def _refresh(self, work):
         """Re-read the VMs the run created or changed (one call) for their moid, uuid, MAC and power state."""
@@ -382,8 +384,11 @@ class NodeClones:
         for action in work:
             if action.get("error"):
                 action["action"] = FAILED
+                if action["results"].get("clone") is None and action["vm"] is None:
+                    action["power_state"] = None  # the clone was never made
 
-    def _result(self, actions, warnings, check_mode):
+    @staticmethod
+    def _result(actions, warnings, before):
         nodes = []
         summary = {}
         for action in actions:
@@ -396,7 +401,6 @@ class NodeClones:
             nodes.append(entry)
             summary.setdefault(action["action"], []).append(action["name"])
         changed = any(a["action"] not in (UNCHANGED, FAILED) or a.get("results") for a in actions)
-        before = {a["name"]: (a["vm"] or {}).get("power_state") or "absent" for a in actions}
         after = {n["name"]: n["power_state"] or "absent" for n in nodes}
         result = dict(nodes=nodes, summary=summary, warnings=warnings, diff=dict(before=before, after=after))
         failed = [n for n in nodes if n["action"] == FAILED]

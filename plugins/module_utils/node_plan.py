@@ -159,12 +159,17 @@ def validate_hostname(hostname, node):
     return hostname
 
 
-def _format_fields(fmt):
-    return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(fmt) if field}
+def _format_fields(fmt, option):
+    if not isinstance(fmt, string_types):
+        raise ValidationError("%s %r must be a string (str.format syntax)" % (option, fmt))
+    try:
+        return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(fmt) if field}
+    except ValueError as exc:
+        raise ValidationError("%s %r is not a valid str.format pattern: %s" % (option, fmt, exc))
 
 
 def _apply_format(fmt, option, allowed, values, node):
-    unknown = _format_fields(fmt) - set(allowed)
+    unknown = _format_fields(fmt, option) - set(allowed)
     if unknown:
         raise ValidationError("%s %r uses unknown field(s) %s; available: %s (str.format syntax)"
                               % (option, fmt, ", ".join("{%s}" % f for f in sorted(unknown)),
@@ -176,7 +181,7 @@ def _apply_format(fmt, option, allowed, values, node):
 
 
 def generated_names(cluster_name, count, name_format, start):
-    if "{index" not in name_format:
+    if "index" not in _format_fields(name_format, "name_format"):
         raise ValidationError("name_format %r must contain {index} (str.format syntax, e.g. 'node{index:02d}' "
                               "or '{cluster}-node-{index:02d}')" % name_format)
     return [(index, _apply_format(name_format, "name_format", ("cluster", "index"),
@@ -186,7 +191,7 @@ def generated_names(cluster_name, count, name_format, start):
 
 def hostname_for(node, hostname_format, cluster_name):
     fields = ("name", "cluster", "index", "ip", "ip_dashed", "last_octet")
-    needs_ip = _format_fields(hostname_format) & {"ip", "ip_dashed", "last_octet"}
+    needs_ip = _format_fields(hostname_format, "hostname_format") & {"ip", "ip_dashed", "last_octet"}
     if needs_ip and node["ip"] is None:
         raise ValidationError("hostname_format %r uses the IP but node '%s' has no ip; set ip_range or the node's ip"
                               % (hostname_format, node["name"]))

@@ -94,8 +94,10 @@ def test_ten_nodes_created_with_planned_macs_rerun_unchanged(lab):
     assert predicted["diff"]["before"] == {n["name"]: "absent" for n in nodes}
     assert lab.managed("alpha") == {}  # check mode made nothing
 
-    created = run_module("vmware_node_clones", args)
+    created = run_module("vmware_node_clones", args, diff=True)
     assert created.rc == 0, created.get("msg")
+    assert created["diff"] == {"before": {n["name"]: "absent" for n in nodes},
+                               "after": {n["name"]: "poweredOn" for n in nodes}}
     assert created["changed"] is True
     assert outcome(created) == outcome(predicted)
     assert created["summary"] == {"cloned": [n["name"] for n in nodes]}

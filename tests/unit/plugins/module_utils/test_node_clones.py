@@ -92,3 +92,66 @@ def test_normalise_nodes_validates_plan_records():
         normalise_nodes(nodes("a", "b"), "poweredon")
     with pytest.raises(ValidationError, match="outside VMware's static range"):
         normalise_nodes([{"name": "a", "mac": "00:0c:29:00:00:01"}], "poweredon")
+
+
+class FakeTask:
+    """A vCenter task that finishes after ``polls`` reads, with ``error`` if given."""
+
+    def __init__(self, name, polls=1, error=None):
+        self.name, self.polls, self.error = name, polls, error
+
+
+class TaskReader:
+    """The one call TaskChains makes on the client: bulk reads of task states."""
+
+    def __init__(self):
+        self.reads = 0
+        self.max_in_flight = 0
+
+    def retrieve_objects(self, tasks, properties):
+        self.reads += 1
+        self.max_in_flight = max(self.max_in_flight, len(tasks))
+        rows = []
+        for task in tasks:
+            task.polls -= 1
+            if task.polls > 0:
+                rows.append({"obj": task, "info.state": "running"})
+            elif task.error:
+                rows.append({"obj": task, "info.state": "error", "info.error": type("Fault", (), {"msg": task.error})()})
+            else:
+                rows.append({"obj": task, "info.state": "success", "info.result": "vm-" + task.name})
+        return rows
+
+
+def test_task_chains_bound_tasks_in_flight_and_run_steps_in_order():
+    from ansible_collections.netboot.coreos.plugins.module_utils.node_clones import TaskChains
+
+    reader = TaskReader()
+    started = []
+
+    def start(chain):
+        step = chain["steps"][chain["index"]]
+        started.append((chain["name"], step))
+        failing = chain["name"] == "n3" and step == "power_on"
+        return FakeTask(chain["name"], polls=2, error="InvalidPowerState" if failing else None)
+
+    chains = [{"name": "n%d" % i, "steps": ["clone", "power_on"]} for i in range(10)]
+    TaskChains(reader, parallel=3, timeout=30, poll=0.001).run(chains, start)
+    assert reader.max_in_flight == 3
+    for chain in chains:
+        steps = [s for n, s in started if n == chain["name"]]
+        assert steps == ["clone", "power_on"]
+    assert chains[3]["error"] == "power on failed: InvalidPowerState"
+    assert chains[3]["results"] == {"clone": "vm-n3"}
+    assert [c["name"] for c in chains if c.get("error")] == ["n3"]
+    assert chains[0]["results"] == {"clone": "vm-n0", "power_on": "vm-n0"}
+
+
+def test_task_chains_report_tasks_still_running_at_the_timeout():
+    from ansible_collections.netboot.coreos.plugins.module_utils.node_clones import TaskChains
+
+    chains = [{"name": "slow", "steps": ["clone"]}, {"name": "queued", "steps": ["destroy"]}]
+    TaskChains(TaskReader(), parallel=1, timeout=0.05, poll=0.01).run(
+        chains, lambda chain: FakeTask(chain["name"], polls=10 ** 6))
+    assert chains[0]["error"] == "clone still running after timeout=0.05s"
+    assert chains[1]["error"] == "destroy not started after timeout=0.05s"

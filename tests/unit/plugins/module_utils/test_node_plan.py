@@ -132,9 +132,11 @@ def test_hostname_errors():
     assert "unknown field(s) {octet}" in error_of(["a"], hostname_format="coreos{octet}")
 
 
-def test_name_format_must_use_index():
+def test_name_format_must_use_index_and_be_a_valid_pattern():
     msg = error_of(count=2, name_format="node%02d")
     assert "name_format 'node%02d' must contain {index}" in msg
+    assert "name_format 'node{index' is not a valid str.format pattern" in error_of(count=1, name_format="node{index")
+    assert "hostname_format 5 must be a string" in error_of(["a"], hostname_format=5)
 
 
 def test_unknown_keys_are_named():
