@@ -60,7 +60,9 @@ _DATASTORE_PATH = re.compile(r"^\[([^\]]+)\]\s*(\S.*)$")
 
 
 def vmx_value(value):
-    """A .vmx value as vCenter stores it: booleans as TRUE/FALSE, everything else as text."""
+    """A .vmx value as vCenter stores it: booleans as TRUE/FALSE, None as "" (no value), the rest as text."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)
@@ -135,7 +137,7 @@ def tracked_keys(params):
 
 
 def desired_settings(params, rom_vmx_path=None):
-    """What the template should look like, in the shape ``current_settings`` reads back."""
+    """What the template should look like, in the shape of ``VmState.settings``."""
     extra = {DISK_UUID_KEY: "TRUE", MARKER_KEY: MARKER_VALUE}
     if rom_vmx_path:
         extra[OPROM_SIZE_KEY] = OPROM_SIZE
@@ -169,6 +171,7 @@ def first_device(devices, vimtype):
 
 def nic_type_of(nic):
     for name, info in NIC_TYPES.items():
+        # exact type: VirtualVmxnet3Vrdma is a subclass of VirtualVmxnet3 but another device
         if type(nic) is getattr(vim.vm.device, info["device"]):  # pylint: disable=unidiomatic-typecheck
             return name
     return type(nic).__name__.rsplit(".", 1)[-1]

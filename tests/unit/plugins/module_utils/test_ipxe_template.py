@@ -51,7 +51,8 @@ NETWORK = tpl.NetworkTarget(None, "VM Network")
 # -- input ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, expected", [(True, "TRUE"), (False, "FALSE"), (262144, "262144"), ("x", "x")])
+@pytest.mark.parametrize("value, expected", [(True, "TRUE"), (False, "FALSE"), (262144, "262144"), ("x", "x"),
+                                             (None, "")])
 def test_vmx_value(value, expected):
     assert tpl.vmx_value(value) == expected
 
@@ -254,3 +255,23 @@ def test_advanced_settings_are_tracked_set_and_removed():
     assert tpl.diff_settings(state.settings, desired) == ["extra_config.old.key", "extra_config.svga.present"]
     spec = tpl.reconfig_spec(state, desired, NETWORK)
     assert {o.key: o.value for o in spec.extraConfig} == {"svga.present": "FALSE", "old.key": ""}
+
+
+@pytest.mark.parametrize("template, changes, upload, expected", [
+    (None, [], False, ["create", "mark_as_template"]),
+    (None, [], True, ["upload_rom", "create", "mark_as_template"]),
+    (True, [], False, []),
+    (True, [], True, ["upload_rom"]),
+    (True, ["memory_mb"], False, ["mark_as_virtual_machine", "reconfigure", "mark_as_template"]),
+    (False, ["template"], False, ["mark_as_template"]),
+    (False, ["template", "memory_mb"], False, ["reconfigure", "mark_as_template"]),
+])
+def test_plan_actions(template, changes, upload, expected):
+    state = None if template is None else state_of(vm_row(template=template))
+    rom = tpl.RomPlan("LocalDS_0", "ipxe/x.rom", b"rom", upload=upload)
+    assert tpl.plan_actions(state, changes, rom) == expected
+
+
+def test_vmxnet3_vrdma_is_not_taken_for_vmxnet3():
+    assert tpl.nic_type_of(vim.vm.device.VirtualVmxnet3Vrdma()) == "VirtualVmxnet3Vrdma"
+    assert tpl.nic_type_of(vim.vm.device.VirtualVmxnet3()) == "vmxnet3"
