@@ -145,7 +145,7 @@ options:
     description:
       - More .vmx keys (extraConfig) and their values. Keys managed by the module (C(disk.enableUUID), the ROM
         keys, C(ethernet0.opromsize), C(netboot.coreos.template)) are refused.
-      - A key removed from this dict is left on the template; set it to an empty string to remove it.
+      - A key removed from this dict is left on the template; set it to an empty string (or null) to remove it.
     type: dict
     default: {}
 notes:
