@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark coreos_repo_sync against ansible.builtin.get_url and curl on one loopback release mirror.
 
 (a) No-op rerun: task time (profile_tasks) of coreos_repo_sync vs get_url with ``checksum:`` on the same
@@ -85,7 +84,7 @@ def run_module_process(workdir, args):
     start = time.monotonic()
     with open(out_path, "w") as out:
         proc = subprocess.Popen([sys.executable, module, args_path], stdout=out, env=ansible_env())
-        _, status, usage = os.wait4(proc.pid, 0)
+        status, usage = os.wait4(proc.pid, 0)[1:]
     wall = time.monotonic() - start
     with open(out_path) as handle:
         result = json.load(handle)
@@ -154,32 +153,32 @@ def main():
             assert result["changed"] and all(f["verified"] for f in result["files"])
             print("\n(b) cold sync of %.2f GiB (3 files) from the loopback mirror" % (total / GIB))
             print("    curl                     %6.2f s  %7.1f MiB/s" % (curl_time, total / MIB / curl_time))
+            figures = (cold_time, total / MIB / cold_time, 100 * curl_time / cold_time, rss)
             print("    coreos_repo_sync module  %6.2f s  %7.1f MiB/s  = %3.0f %% of curl  (peak RSS %.0f MiB; "
-                  "sha512 + streamed gpg --verify + fsync)" % (cold_time, total / MIB / cold_time,
-                                                              100 * curl_time / cold_time, rss), flush=True)
+                  "sha512 + streamed gpg --verify + fsync)" % figures, flush=True)
 
             # (a) no-op reruns as the version present grows
             version_dir = os.path.join(dest, VERSION)
             image_sha256 = sha256_of(os.path.join(version_dir, FLATCAR_NAMES["image"]))
             digests = dict((n, sha256_of(os.path.join(version_dir, n))) for n in names[:2])
             print("\n(a) no-op rerun with N GiB present (task times from profile_tasks; ping = Ansible's own per-task cost)")
-            print("    %-4s %13s %13s %8s %9s %13s %16s" % ("GiB", "repo_sync", "get_url", "ratio", "ping",
-                                                           "repo_sync", "repo_sync"))
-            print("    %-4s %13s %13s %8s %9s %13s %16s" % ("", "task", "task", "", "task", "process", "playbook wall"))
+            for header in (("GiB", "repo_sync", "get_url", "ratio", "ping", "repo_sync", "repo_sync"),
+                           ("", "task", "task", "", "task", "process", "playbook wall")):
+                print("    %-4s %13s %13s %8s %9s %13s %16s" % header)
             for size in sizes:
                 artifacts = grow_version(version_dir, size)
                 files = dict(digests, **dict((FLATCAR_NAMES.get(a, a), image_sha256) for a in artifacts[2:]))
-                sync = {"name": "coreos_repo_sync", "netboot.coreos.coreos_repo_sync": dict(module_args,
-                                                                                            artifacts=artifacts)}
+                sync = {"name": "coreos_repo_sync",
+                        "netboot.coreos.coreos_repo_sync": dict(module_args, artifacts=artifacts)}
                 wall, tasks, changed = run_playbook(playbook(workdir, "noop-%d" % size, [sync]))
                 assert changed == 0, "the module's rerun must change nothing"
                 get_url = {"name": "get_url", "ansible.builtin.get_url": {
                     "url": release_url + "/{{ item.key }}", "dest": version_dir + "/{{ item.key }}",
                     "checksum": "sha256:{{ item.value }}"}, "loop": "{{ files | dict2items }}"}
-                _, gu_tasks, gu_changed = run_playbook(playbook(workdir, "geturl-%d" % size, [
-                    dict(get_url, vars={"files": files})]))
+                gu_tasks, gu_changed = run_playbook(playbook(workdir, "geturl-%d" % size, [
+                    dict(get_url, vars={"files": files})]))[1:]
                 assert gu_changed == 0, "get_url's rerun must change nothing"
-                process_time, _, result = run_module_process(workdir, dict(module_args, artifacts=artifacts))
+                process_time, result = run_module_process(workdir, dict(module_args, artifacts=artifacts))[::2]
                 assert not result["changed"] and len(result["files"]) == len(artifacts)
                 print("    %-4d %11.3f s %11.2f s %7.1fx %7.2f s %11.3f s %14.2f s" % (
                     size, tasks["coreos_repo_sync"], gu_tasks["get_url"], gu_tasks["get_url"] / tasks["coreos_repo_sync"],
@@ -188,8 +187,8 @@ def main():
             wall, tasks, changed = run_playbook(playbook(workdir, "noop-current", [sync]))
             print("    version: current (one version.txt GET): task %.3f s, ping %.2f s, playbook %.2f s, changed=%d"
                   % (tasks["coreos_repo_sync"], tasks["ping"], wall, changed))
-        print("\nbenchmark took %.0f s; load average %.1f on %d CPUs" % (time.monotonic() - began, os.getloadavg()[0],
-                                                                       os.cpu_count()))
+        took = (time.monotonic() - began, os.getloadavg()[0], os.cpu_count())
+        print("\nbenchmark took %.0f s; load average %.1f on %d CPUs" % took)
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -103,7 +103,7 @@ options:
     description:
       - The signing key, a path or an http(s) URL. A URL's key is fetched once into O(dest)/.keys and fetched again
         once when a signature names a subkey the cached key lacks (signing subkeys rotate yearly).
-      - Defaults to the distro's official key URL (legacy CoreOS has none: set it or O(verify=false)).
+      - Defaults to the distro's official key URL; legacy CoreOS has none, so set it or O(verify=false).
     type: str
   gpg_fingerprint:
     description:
@@ -239,7 +239,7 @@ ARGUMENT_SPEC = dict(
     artifacts=dict(type="list", elements="str"),
     verify=dict(type="bool", default=True),
     verify_existing=dict(type="str", choices=["quick", "full"], default="quick"),
-    gpg_key=dict(type="str"),
+    gpg_key=dict(type="str", no_log=False),
     gpg_fingerprint=dict(type="str"),
     keep=dict(type="int"),
     set_current=dict(type="bool", default=True),

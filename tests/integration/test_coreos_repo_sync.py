@@ -104,7 +104,10 @@ def test_fixture_command_serves_a_signed_release(tmp_path):
     proc = subprocess.Popen([sys.executable, FIXTURE, "--root", str(tmp_path / "m"), "--port", "0",
                              "--distro", "flatcar", "--version", "3975.2.0"], stdout=subprocess.PIPE, text=True)
     try:
-        settings = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(8))
+        settings = {}
+        while "ARCH" not in settings:  # the last line printed
+            key, value = proc.stdout.readline().strip().split("=", 1)
+            settings[key] = value
         assert settings["BASE_URL"].endswith("/flatcar/stable") and os.path.isfile(settings["GPG_KEY"])
         result = run_module("coreos_repo_sync", dict(dest=str(tmp_path / "repo"), base_url=settings["BASE_URL"],
                                                      gpg_key=settings["GPG_KEY"],
