@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 
-from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError
+from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.release import (
     DISTROS, HttpClient, MissingError, fetch_flatcar_digest, free_space, resolve_artifacts, resolve_version, validate)
 
@@ -148,6 +148,9 @@ class RepoSync:
         self.dest = os.path.abspath(params["dest"])
         self.wanted = validate(params["distro"], params["channel"], params["arch"], params["version"],
                                params["base_url"], params["artifacts"])
+        for name, low in (("keep", 1), ("timeout", 1), ("retries", 0)):
+            if params[name] is not None and params[name] < low:
+                raise ValidationError("invalid %s %d: it must be %d or more" % (name, params[name], low))
         spec = DISTROS[params["distro"]]
         self.gpg_key = params["gpg_key"] or spec["gpg_key"]
         self.fingerprint = params["gpg_fingerprint"] or spec["fingerprint"]

@@ -250,3 +250,14 @@ def test_manifest_records_what_a_rerun_compares(release_mirror, tmp_path):
     stat = (tmp_path / "repo" / "3975.2.0" / KERNEL).stat()
     assert entry["name"] == KERNEL and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns
     assert entry["algo"] == "sha512" and entry["verified"] and entry["signature"]["name"] == KERNEL + ".sig"
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("keep", 0, "invalid keep 0: it must be 1 or more"),
+    ("timeout", 0, "invalid timeout 0: it must be 1 or more"),
+    ("retries", -1, "invalid retries -1: it must be 0 or more"),
+])
+def test_numeric_options_are_checked_before_anything_happens(release_mirror, tmp_path, option, value, message):
+    with pytest.raises(NetbootError, match=message):
+        sync_release(params(release_mirror, tmp_path / "repo", "http://127.0.0.1:1", **{option: value}))
+    assert not (tmp_path / "repo").exists()
