@@ -14,13 +14,15 @@ from ansible_collections.netboot.coreos.plugins.module_utils.errors import Valid
 from ansible_collections.netboot.coreos.plugins.module_utils.dhcp_config import build_dhcp_config, kea_fragment
 
 
-def dhcp_config(settings, nodes=None, facts=None, prefix="ipxe_dhcp_"):
+def dhcp_config(settings, nodes=None, facts=None, prefix="ipxe_dhcp_", fail=True):
     if not isinstance(settings, dict):
         raise AnsibleFilterError("dhcp_config: the input must be a mapping of settings; got %s"
                                  % type(settings).__name__)
     try:
         return build_dhcp_config(settings, nodes=nodes, facts=facts, prefix=prefix)
     except ValidationError as exc:
+        if not fail:
+            return {"error": exc.msg}
         raise AnsibleFilterError("dhcp_config: %s" % exc.msg)
 
 

@@ -134,3 +134,12 @@ def test_kea_fragment():
     assert fragment["reservations"] == [
         {"hw-address": "00:50:56:00:00:01", "hostname": "c1-node01", "ip-address": "10.97.0.21"},
         {"hw-address": "00:50:56:00:00:02", "hostname": "c1-node02"}]
+
+
+def test_filter_reports_or_raises():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.netboot.coreos.plugins.filter.dhcp_config import dhcp_config
+    assert dhcp_config(settings(mode="relay"), facts=FACTS, fail=False) == {
+        "error": "ipxe_dhcp_mode must be one of dhcp, proxy; got 'relay'"}
+    with pytest.raises(AnsibleFilterError, match="dhcp_config: ipxe_dhcp_mode must be one of"):
+        dhcp_config(settings(mode="relay"), facts=FACTS)
