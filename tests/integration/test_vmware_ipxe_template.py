@@ -253,6 +253,23 @@ def test_advanced_settings_set_kept_and_removed(client, args):
     assert run_module(MODULE, dict(args, advanced_settings={"svga.present": ""}))["changed"] is False
 
 
+def test_failed_correction_leaves_a_template_and_rerun_converges(client, args):
+    """vCenter refuses the reconfiguration: the VM is marked as a template again and the error is one line."""
+    assert run_module(MODULE, args)["changed"] is True
+    moid = find(client, args["name"])["obj"]._moId
+    failed = run_module(MODULE, dict(args, guest_id="notAGuestId"))
+    assert failed.get("failed") is True and "\n" not in failed["msg"]
+    assert failed["msg"].startswith("reconfiguring VM '%s' failed: " % args["name"]), failed["msg"]
+    vm = find(client, args["name"])
+    assert vm["template"] is True and vm["obj"]._moId == moid
+
+    # the simulator applies part of a refused spec (real vCenter applies none): either way the rerun converges
+    run_module(MODULE, args)
+    vm = find(client, args["name"])
+    assert vm["template"] is True and vm["guest_id"] == "other3xLinux64Guest"
+    assert run_module(MODULE, args)["changed"] is False
+
+
 # -- the ROM upload -----------------------------------------------------------------------------------------------
 
 
