@@ -114,10 +114,12 @@ def plan_actions(nodes, vms, cluster_name, state, prune, folder_name):
     Each action: name, action (cloned, powered_on, powered_off, deleted, unchanged, failed), vm (the VM
     record or None), mac, power_state (predicted), error, steps (the vCenter operations to run, in order).
     """
+    def owned(vm):
+        return vm["marker"] == cluster_name and not vm["template"]
+
     by_name = {}
     for vm in vms:
         by_name.setdefault(vm["name"], []).append(vm)
-    owned = lambda vm: vm["marker"] == cluster_name and not vm["template"]  # noqa: E731
     actions, warnings = [], []
     planned = set()
     for node in nodes:
@@ -141,8 +143,8 @@ def plan_actions(nodes, vms, cluster_name, state, prune, folder_name):
             warnings.extend(_foreign_warning(f, cluster_name) for f in foreign)
             continue
         if vm is None and foreign:
-            actions.append(_outcome(name, FAILED, mac=node["mac"], error=_conflict(foreign[0], cluster_name,
-                                                                                    folder_name)))
+            conflict = _conflict(foreign[0], folder_name)
+            actions.append(_outcome(name, FAILED, mac=node["mac"], error=conflict))
             continue
         if vm is None:
             steps = ["clone"] + (["power_on"] if state in ("present", "poweredon") else [])
@@ -166,7 +168,7 @@ def plan_actions(nodes, vms, cluster_name, state, prune, folder_name):
     return actions, warnings
 
 
-def _conflict(vm, cluster_name, folder_name):
+def _conflict(vm, folder_name):
     if vm["template"]:
         what = "a template"
     elif vm["marker"]:
@@ -312,14 +314,14 @@ class NodeClones:
 
     def placement(self):
         if self._pool is None:
-            self._pool, _ = self.client.placement_pool(self.datacenter, self.params["cluster"],
-                                                       self.params["resource_pool"])
+            self._pool = self.client.placement_pool(self.datacenter, self.params["cluster"],
+                                                    self.params["resource_pool"])[0]
             if self.params["datastore"]:
                 self._datastore = self.client.datastore(self.datacenter, self.params["datastore"])
         return self._pool, self._datastore
 
     def clone_spec(self, node):
-        _, template_nic = self.template()
+        template_nic = self.template()[1]
         pool, datastore = self.placement()
         nic = type(template_nic)(key=template_nic.key, backing=template_nic.backing,
                                  controllerKey=template_nic.controllerKey, unitNumber=template_nic.unitNumber,
@@ -342,7 +344,7 @@ class NodeClones:
         step = chain["steps"][chain["index"]]
         vm = chain["results"].get("clone") or (chain["vm"] or {}).get("obj")
         if step == "clone":
-            template, _ = self.template()
+            template = self.template()[0]
             return template.CloneVM_Task(folder=self.folder, name=chain["name"], spec=self.clone_spec(chain["node"]))
         if step == "power_on":
             return vm.PowerOnVM_Task()

@@ -132,8 +132,8 @@ def assign_ips(nodes, ip_range):
     for node in nodes:
         if node["ip"] is not None:
             if node["ip"] in taken:
-                raise ValidationError("duplicate ip '%s' on nodes '%s' and '%s'" % (node["ip"], taken[node["ip"]],
-                                                                                      node["name"]))
+                raise ValidationError("duplicate ip '%s' on nodes '%s' and '%s'"
+                                      % (node["ip"], taken[node["ip"]], node["name"]))
             taken[node["ip"]] = node["name"]
     wanting = [n for n in nodes if n["ip"] is None]
     if _unset(ip_range) or not wanting:
@@ -163,7 +163,8 @@ def _format_fields(fmt, option):
     if not isinstance(fmt, string_types):
         raise ValidationError("%s %r must be a string (str.format syntax)" % (option, fmt))
     try:
-        return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(fmt) if field}
+        parsed = string.Formatter().parse(fmt)
+        return {part[1].split(".")[0].split("[")[0] for part in parsed if part[1]}
     except ValueError as exc:
         raise ValidationError("%s %r is not a valid str.format pattern: %s" % (option, fmt, exc))
 

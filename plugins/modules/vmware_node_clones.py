@@ -12,8 +12,8 @@ module: vmware_node_clones
 short_description: Clone, power and remove the node VMs of a cluster from a node plan, many at once
 version_added: 0.1.0
 description:
-  - Converges the VMs of the nodes in O(nodes) (the output of the P(netboot.coreos.node_plan#filter) filter):
-    clones the missing ones from O(template) with their planned MAC, powers them on or off, and removes
+  - Converges the VMs of the nodes in O(nodes), the output of the P(netboot.coreos.node_plan#filter) filter.
+    It clones the missing ones from O(template) with their planned MAC, powers them on or off, and removes
     them with O(state=absent) or, with O(prune=true), removes the cluster's VMs that are no longer planned.
   - Reads every VM of O(folder) once (one PropertyCollector call), computes the difference, then runs the
     vCenter tasks concurrently, at most O(parallel) in flight. A no-op run makes no change and no task.
@@ -96,9 +96,9 @@ options:
 notes:
   - Tested against the govmomi vCenter simulator. Real vCenter also keeps the annotation written on clones.
 seealso:
-  - ref: netboot.coreos.node_plan filter
+  - plugin: netboot.coreos.node_plan
+    plugin_type: filter
     description: Builds the node plan with deterministic MACs.
-    link: https://github.com/netboot-coreos/netboot.coreos/blob/main/docs/nodes.md
 """
 
 EXAMPLES = r"""

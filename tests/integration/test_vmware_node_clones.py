@@ -14,7 +14,7 @@ import uuid
 import pytest
 from pyVmomi import vim
 
-from ansible_collections.netboot.coreos.plugins.module_utils.node_clones import MARKER_KEY, vm_record
+from ansible_collections.netboot.coreos.plugins.module_utils.node_clones import vm_record
 from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import build_node_plan
 from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCenterClient
 from conftest import REPO, run_module, run_playbook
@@ -129,8 +129,8 @@ def test_name_taken_by_unmanaged_vm_fails_that_node_only_and_rerun_converges(lab
         assert "Traceback" not in run.stderr
         assert run["msg"].startswith("1 of 5 nodes failed (beta-node03); the others converged and stay, rerun "
                                      "to retry: beta-node03: a VM named 'beta-node03' (%s) already exists in "
-                                     "folder '%s' and is not managed by netboot.coreos" % (squatter._moId,
-                                                                                          lab.folder_name))
+                                     "folder '%s' and is not managed by netboot.coreos"
+                                     % (squatter._moId, lab.folder_name))
         assert run["summary"] == {"cloned": ["beta-node01", "beta-node02", "beta-node04", "beta-node05"],
                                   "failed": ["beta-node03"]}
     assert outcome(result) == outcome(predicted)

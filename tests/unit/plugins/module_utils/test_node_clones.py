@@ -21,9 +21,9 @@ def by_name(actions):
 
 
 def test_missing_nodes_are_cloned_and_powered_on():
-    actions, _ = plan_actions(nodes("a", "b"), [vm("a")], "c1", "poweredon", False, "k8s")
+    actions = plan_actions(nodes("a", "b"), [vm("a")], "c1", "poweredon", False, "k8s")[0]
     assert by_name(actions) == {"a": ("unchanged", []), "b": ("cloned", ["clone", "power_on"])}
-    actions, _ = plan_actions(nodes("b"), [], "c1", "poweredoff", False, "k8s")
+    actions = plan_actions(nodes("b"), [], "c1", "poweredoff", False, "k8s")[0]
     assert by_name(actions) == {"b": ("cloned", ["clone"])}
     assert actions[0]["power_state"] == "poweredOff"
 
@@ -37,17 +37,17 @@ def test_missing_nodes_are_cloned_and_powered_on():
     ("absent", "poweredOff", ("deleted", ["destroy"])),
 ])
 def test_power_states(state, power, expected):
-    actions, _ = plan_actions(nodes("a"), [vm("a", power)], "c1", state, False, "k8s")
+    actions = plan_actions(nodes("a"), [vm("a", power)], "c1", state, False, "k8s")[0]
     assert by_name(actions)["a"] == expected
 
 
 def test_prune_removes_only_this_clusters_vms():
     vms = [vm("a"), vm("old", "poweredOn"), vm("old-off", "poweredOff"), vm("other", marker="c2"),
            vm("mine-but-template", template=True), vm("manual", marker=None)]
-    actions, _ = plan_actions(nodes("a"), vms, "c1", "poweredon", True, "k8s")
+    actions = plan_actions(nodes("a"), vms, "c1", "poweredon", True, "k8s")[0]
     assert by_name(actions) == {"a": ("unchanged", []), "old": ("deleted", ["power_off", "destroy"]),
                                 "old-off": ("deleted", ["destroy"])}
-    actions, _ = plan_actions(nodes("a"), vms, "c1", "poweredon", False, "k8s")
+    actions = plan_actions(nodes("a"), vms, "c1", "poweredon", False, "k8s")[0]
     assert by_name(actions) == {"a": ("unchanged", [])}
 
 
@@ -57,7 +57,7 @@ def test_prune_removes_only_this_clusters_vms():
     (vm("a", template=True), "is a template"),
 ])
 def test_name_taken_by_a_foreign_vm_fails_that_node_only(foreign, words):
-    actions, _ = plan_actions(nodes("a", "b"), [foreign], "c1", "poweredon", True, "k8s")
+    actions = plan_actions(nodes("a", "b"), [foreign], "c1", "poweredon", True, "k8s")[0]
     assert by_name(actions) == {"a": ("failed", []), "b": ("cloned", ["clone", "power_on"])}
     assert words in actions[0]["error"]
     assert "a VM named 'a' (vm-a) already exists in folder 'k8s'" in actions[0]["error"]
@@ -70,12 +70,12 @@ def test_absent_leaves_foreign_vms_and_warns():
 
 
 def test_two_managed_vms_with_one_name_fail():
-    actions, _ = plan_actions(nodes("a"), [vm("a"), vm("a")], "c1", "poweredon", False, "k8s")
+    actions = plan_actions(nodes("a"), [vm("a"), vm("a")], "c1", "poweredon", False, "k8s")[0]
     assert actions[0]["action"] == "failed" and "2 VMs named 'a'" in actions[0]["error"]
 
 
 def test_mac_drift_is_a_warning():
-    _, warnings = plan_actions(nodes("a"), [vm("a", mac="00:50:56:00:00:02")], "c1", "poweredon", False, "k8s")
+    warnings = plan_actions(nodes("a"), [vm("a", mac="00:50:56:00:00:02")], "c1", "poweredon", False, "k8s")[1]
     assert warnings == ["node 'a' has MAC 00:50:56:00:00:02 but the plan says 00:50:56:00:00:01: MACs are only set "
                         "when cloning; decommission and re-create the node to apply it"]
 
