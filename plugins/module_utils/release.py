@@ -193,8 +193,7 @@ class HttpClient:
             if state["fed"] < size:
                 with open(part_path, "rb") as handle:
                     handle.seek(state["fed"])
-                    _pump(handle, state["sink"], size - state["fed"])
-                state["fed"] = size
+                    _pump(handle, state, size)
 
         def restart():
             state["sink"].close()
@@ -230,7 +229,7 @@ class HttpClient:
             with open(part_path, "ab") as out:
                 writer = ChunkWorker(out.write)
                 try:
-                    state["fed"] += _pump(resp, state["sink"], None, writer, self)
+                    _pump(resp, state, None, writer, self)
                 finally:
                     writer.finish()
                 if writer.error:
@@ -246,13 +245,17 @@ class HttpClient:
         return state["sink"]
 
 
-def _pump(source, sink, limit, writer=None, client=None):
-    """Copy from ``source`` (file or response) to ``sink`` (and the file ``writer``) in blocks; return bytes copied."""
+def _pump(source, state, limit, writer=None, client=None):
+    """Copy from ``source`` (file or response) to ``state["sink"]`` (and the file ``writer``) in blocks.
+
+    ``state["fed"]`` counts the bytes the sink has seen, chunk by chunk, so that it stays exact when the
+    source fails halfway (a reset or a timeout) and the next attempt resumes from there; ``limit`` is the
+    value it stops at (None: the end of ``source``).
+    """
     buf = bytearray(CHUNK)
     view = memoryview(buf)
-    copied = 0
-    while limit is None or copied < limit:
-        want = CHUNK if limit is None else min(CHUNK, limit - copied)
+    while limit is None or state["fed"] < limit:
+        want = CHUNK if limit is None else min(CHUNK, limit - state["fed"])
         count = source.readinto(view[:want])
         if not count:
             break
@@ -262,9 +265,8 @@ def _pump(source, sink, limit, writer=None, client=None):
                 break
             writer.chunks.put(chunk)
             client.bytes_fetched += count
-        sink.update(chunk)
-        copied += count
-    return copied
+        state["sink"].update(chunk)
+        state["fed"] += count
 
 
 def _tries(attempt):

@@ -123,6 +123,18 @@ def test_dropped_connection_resumes_with_range(release_mirror, tmp_path):
     assert digest == sha512_of(release_file(release_mirror, "3975.2.0", IMAGE)) == sha512_of(part)
 
 
+def test_stalled_transfer_times_out_and_resumes_without_hashing_twice(release_mirror, tmp_path):
+    base = release_mirror.add_flatcar("3975.2.0", sizes={"image": 3 * 1024 * 1024})
+    release_mirror.fault("/flatcar/stable/amd64-usr/3975.2.0/" + IMAGE, "stall", delay=3)
+    part = str(tmp_path / "image.part")
+    digest = download(release_mirror, client(retries=1, timeout=1), base + "/amd64-usr/3975.2.0/" + IMAGE, part)
+    gets = release_mirror.requested(IMAGE)
+    assert [g["status"] for g in gets] == [200, 206]
+    resumed_at = int(gets[1]["range"][len("bytes="):-1])
+    assert 0 < resumed_at <= 3 * 1024 * 1024 // 2, "resumes after the bytes it kept, not from 0"
+    assert digest == sha512_of(release_file(release_mirror, "3975.2.0", IMAGE)) == sha512_of(part)
+
+
 def test_partial_file_from_an_earlier_run_is_resumed_and_hashed_whole(release_mirror, tmp_path):
     base = release_mirror.add_flatcar("3975.2.0")
     original = release_file(release_mirror, "3975.2.0", IMAGE)
