@@ -164,6 +164,7 @@ class RepoSync:
     def run(self):
         p = self.p
         _prepare_dest(self.dest, self.check_mode)
+        before_current = current_target(self.dest)
         version = resolve_version(self.client, p["distro"], p["channel"], p["arch"], p["version"], p["base_url"])
         if not re.match(r"^[0-9][0-9A-Za-z.+_-]*$", version):
             raise NetbootError("the release metadata names version '%s', which is not a valid directory name" % version)
@@ -174,7 +175,6 @@ class RepoSync:
         artifacts = resolve_artifacts(self.client, p["distro"], p["channel"], p["arch"], version, p["base_url"],
                                       missing) if missing else []
 
-        before_current = current_target(self.dest)
         before_versions = managed_versions(self.dest)
         after_current = version if p["set_current"] else before_current
         after_versions = sorted(set(before_versions) | {version}, key=version_key)
