@@ -74,16 +74,18 @@ def run_playbook(path):
     return wall, tasks, changed
 
 
-def run_module_process(workdir, args):
-    """Run the module file as Ansible's worker does (args file on argv): wall time, peak RSS (MiB), result."""
+MODULE = [sys.executable, os.path.join(REPO, "plugins", "modules", "coreos_repo_sync.py")]
+
+
+def run_module_process(workdir, args, command=None):
+    """Run a module as Ansible's worker does (args file on argv): wall time, peak RSS (MiB), result."""
     args_path = os.path.join(workdir, "module-args.json")
     with open(args_path, "w") as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
     out_path = os.path.join(workdir, "module-out.json")
-    module = os.path.join(REPO, "plugins", "modules", "coreos_repo_sync.py")
     start = time.monotonic()
     with open(out_path, "w") as out:
-        proc = subprocess.Popen([sys.executable, module, args_path], stdout=out, env=ansible_env())
+        proc = subprocess.Popen((command or MODULE) + [args_path], stdout=out, env=ansible_env())
         status, usage = os.wait4(proc.pid, 0)[1:]
     wall = time.monotonic() - start
     with open(out_path) as handle:
@@ -162,6 +164,9 @@ def main():
             image_sha256 = sha256_of(os.path.join(version_dir, FLATCAR_NAMES["image"]))
             digests = dict((n, sha256_of(os.path.join(version_dir, n))) for n in names[:2])
             print("\n(a) no-op rerun with N GiB present (task times from profile_tasks; ping = Ansible's own per-task cost)")
+            ping_module = [sys.executable, "-m", "ansible.modules.ping"]
+            ping_process = min(run_module_process(workdir, {}, ping_module)[0] for attempt in range(3))
+            print("    (a module process that does nothing, ansible.builtin.ping run alone: %.3f s)" % ping_process)
             for header in (("GiB", "repo_sync", "get_url", "ratio", "ping", "repo_sync", "repo_sync"),
                            ("", "task", "task", "", "task", "process", "playbook wall")):
                 print("    %-4s %13s %13s %8s %9s %13s %16s" % header)
