@@ -261,3 +261,22 @@ def test_numeric_options_are_checked_before_anything_happens(release_mirror, tmp
     with pytest.raises(NetbootError, match=message):
         sync_release(params(release_mirror, tmp_path / "repo", "http://127.0.0.1:1", **{option: value}))
     assert not (tmp_path / "repo").exists()
+
+
+def test_extra_release_file_by_name(release_mirror, tmp_path):
+    """The http_repo role asks for the VMware OEM image by its file name instead of the generic image."""
+    oem = "flatcar_production_vmware_raw_image.bin.bz2"
+    base = release_mirror.add_flatcar("3975.2.0", extra_files=[oem])
+    changed, result = sync_release(params(release_mirror, tmp_path / "repo", base,
+                                          artifacts=["kernel", "initramfs", oem]))
+    assert changed and result["artifacts"] == {"kernel": KERNEL, "initramfs": INITRD, oem: oem}
+    assert (tmp_path / "repo" / "3975.2.0" / (oem + ".sig")).exists()
+    assert result["files"][2]["verified"] and not (tmp_path / "repo" / "3975.2.0" / IMAGE).exists()
+
+
+def test_legacy_coreos_without_a_key_asks_for_one(release_mirror, tmp_path):
+    base = release_mirror.add_coreos("1122.2.0")
+    with pytest.raises(NetbootError, match="coreos has no official key URL any more: set gpg_key"):
+        sync_release(params(release_mirror, tmp_path / "repo", base, distro="coreos", version="1122.2.0",
+                            gpg_key=None))
+    assert not (tmp_path / "repo").exists()
