@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark netboot.coreos.vmware_node_clones against community.vmware.vmware_guest in a loop.
 
 Against one fresh lab vCenter simulator (tests/lab/vcsim.py), each measured as a whole ansible-playbook run:
