@@ -25,7 +25,7 @@ from ansible.module_utils.six.moves import http_client
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import (
     NetbootError, NotFoundError, ValidationError)
-from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import normalise_mac
+from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import normalise_mac, unique_values
 from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import fault_message
 
 try:
@@ -80,26 +80,24 @@ def vm_record(row):
 
 def normalise_nodes(nodes, state):
     """The node plan records the module needs (name, mac, num_cpus, memory_mb), validated."""
-    seen = {}
     result = []
     for position, node in enumerate(nodes or []):
         if not isinstance(node, dict) or not node.get("name"):
             raise ValidationError("nodes[%d] must be a node plan record with at least a name, got %r"
                                   % (position, node))
         name = str(node["name"])
-        if name in seen:
-            raise ValidationError("duplicate node name '%s' in nodes" % name)
         mac = node.get("mac")
         if mac is None and state != "absent":
             raise ValidationError("node '%s' has no mac: give the records of the netboot.coreos.node_plan filter"
                                   % name)
-        mac = normalise_mac(mac, name) if mac is not None else None
-        if mac is not None and mac in seen.values():
-            owner = [n for n, m in seen.items() if m == mac][0]
-            raise ValidationError("duplicate mac '%s' on nodes '%s' and '%s'" % (mac, owner, name))
-        seen[name] = mac
-        result.append({"name": name, "mac": mac, "num_cpus": node.get("num_cpus"),
-                       "memory_mb": node.get("memory_mb")})
+        result.append({"name": name, "mac": normalise_mac(mac, name) if mac is not None else None,
+                       "num_cpus": node.get("num_cpus"), "memory_mb": node.get("memory_mb")})
+    seen = set()
+    for node in result:
+        if node["name"] in seen:
+            raise ValidationError("duplicate node name '%s' in nodes" % node["name"])
+        seen.add(node["name"])
+    unique_values(result, "mac")
     return result
 
 

@@ -75,15 +75,23 @@ def derived_mac_offset(cluster_name, node_name):
     return int.from_bytes(digest[:8], "big") % MAC_SPACE
 
 
-def assign_macs(cluster_name, nodes):
-    """Fill in ``mac`` for nodes without one; explicit MACs win, a hash collision probes to the next free one."""
+def unique_values(nodes, key):
+    """``{value: node name}`` for the nodes whose ``key`` is set; ValidationError when two nodes share one."""
     taken = {}
     for node in nodes:
-        if node["mac"] is not None:
-            if node["mac"] in taken:
-                raise ValidationError("duplicate mac '%s' on nodes '%s' and '%s'; every node needs its own MAC"
-                                      % (node["mac"], taken[node["mac"]], node["name"]))
-            taken[node["mac"]] = node["name"]
+        value = node.get(key)
+        if value is None:
+            continue
+        if value in taken:
+            raise ValidationError("duplicate %s '%s' on nodes '%s' and '%s'; every node needs its own"
+                                  % (key, value, taken[value], node["name"]))
+        taken[value] = node["name"]
+    return taken
+
+
+def assign_macs(cluster_name, nodes):
+    """Fill in ``mac`` for nodes without one; explicit MACs win, a hash collision probes to the next free one."""
+    taken = unique_values(nodes, "mac")
     if len(taken) + sum(1 for n in nodes if n["mac"] is None) > MAC_SPACE:
         raise ValidationError("%d nodes do not fit VMware's static MAC range (%d addresses)" % (len(nodes), MAC_SPACE))
     for node in nodes:
@@ -128,13 +136,7 @@ def normalise_ip(ip, node):
 
 def assign_ips(nodes, ip_range):
     """Give nodes without an explicit ip the next free address of ``ip_range`` (explicit IPs are skipped)."""
-    taken = {}
-    for node in nodes:
-        if node["ip"] is not None:
-            if node["ip"] in taken:
-                raise ValidationError("duplicate ip '%s' on nodes '%s' and '%s'"
-                                      % (node["ip"], taken[node["ip"]], node["name"]))
-            taken[node["ip"]] = node["name"]
+    taken = unique_values(nodes, "ip")
     wanting = [n for n in nodes if n["ip"] is None]
     if _unset(ip_range) or not wanting:
         return
@@ -337,13 +339,9 @@ def build_node_plan(nodes=None, cluster_name=None, count=None, name_format=None,
     assign_macs(cluster_name, plan)
     assign_ips(plan, ip_range)
     hostname_fmt = DEFAULT_HOSTNAME_FORMAT if _unset(hostname_format) else hostname_format
-    hostnames = {}
     for node in plan:
         if _unset(node["hostname"]):
             node["hostname"] = hostname_for(node, hostname_fmt, cluster_name)
         validate_hostname(node["hostname"], node["name"])
-        if node["hostname"] in hostnames:
-            raise ValidationError("duplicate hostname '%s' on nodes '%s' and '%s'; check hostname_format"
-                                  % (node["hostname"], hostnames[node["hostname"]], node["name"]))
-        hostnames[node["hostname"]] = node["name"]
+    unique_values(plan, "hostname")
     return [{key: node[key] for key in NODE_KEYS} for node in plan]
