@@ -91,7 +91,7 @@ def test_nginx_serves_the_repository_with_the_right_types(tmp_path):
     proc = subprocess.Popen([NGINX, "-c", str(main), "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
     try:
         base = "http://127.0.0.1:%d/coreos" % port
-        for _ in range(50):
+        for _attempt in range(50):
             try:
                 urllib.request.urlopen(base + "/boot.ipxe", timeout=1)
                 break

@@ -57,7 +57,7 @@ def render(tmp_path, check=False, **overrides):
 
 
 def files_under(root):
-    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _dirs, fs in os.walk(root) for f in fs)
 
 
 def ignition(path, spec="3.4.0"):
@@ -97,8 +97,8 @@ def test_flatcar_ntpd_and_idempotence(tmp_path):
     install = ignition(root / "nodes/00-50-56-00-00-22/install.ign", "3.3.0")
     assert ("ExecStart=/usr/bin/flatcar-install -d /dev/sda -i /var/lib/netboot-install/node.ign -b %s -V 42.1 "
             "-o vmware_raw\n" % BASE) in units(install)["netboot-install.service"]["contents"]
-    again, _ = render(tmp_path, http_repo_ntp_daemon="ntpd", http_repo_ignition_spec="3.3.0",
-                      http_repo_update_strategy="etcd-lock")
+    again = render(tmp_path, http_repo_ntp_daemon="ntpd", http_repo_ignition_spec="3.3.0",
+                   http_repo_update_strategy="etcd-lock")[0]
     assert again.rc == 0 and again.stats["changed"] == 0
 
 
@@ -106,6 +106,7 @@ def test_fedora_coreos(tmp_path):
     run, root = render(tmp_path, http_repo_distro="fedora-coreos", http_repo_update_strategy="off")
     assert run.rc == 0, run.failure_messages() or run.stderr
     script = (root / "nodes/00-50-56-00-00-21.ipxe").read_text()
+    assert script.startswith("#!ipxe\n") and (root / "boot.ipxe").read_text().startswith("#!ipxe\n")
     art = ARTIFACTS["fedora-coreos"]
     assert ("kernel %s/42.1/%s initrd=%s coreos.live.rootfs_url=%s/42.1/%s ignition.firstboot ignition.platform.id=metal "
             "ignition.config.url=%s/nodes/00-50-56-00-00-21/install.ign console=tty0 console=ttyS0,115200n8\n"
@@ -171,7 +172,7 @@ def test_check_mode_predicts_and_writes_nothing(tmp_path):
         "nodes/00-50-56-00-00-21.ipxe", "nodes/00-50-56-00-00-21/install.ign", "nodes/00-50-56-00-00-21/node.ign",
         "nodes/00-50-56-00-00-22.ipxe", "nodes/00-50-56-00-00-22/install.ign", "nodes/00-50-56-00-00-22/node.ign"]
     assert not root.exists() or files_under(root) == []
-    real, _ = render(tmp_path)
+    real = render(tmp_path)[0]
     assert real.stats["changed"] == run.stats["changed"]
 
 

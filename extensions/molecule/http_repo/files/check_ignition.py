@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Validate Ignition documents against an upstream JSON schema (the test oracle) and report what they carry.
 
 Usage: check_ignition.py SCHEMA < {"name": "<document text>", ...}

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Serve a signed fixture Flatcar release (with the VMware OEM image) on 127.0.0.1 inside the test container.
 
 Usage: serve_mirror.py ROOT PORT VERSION. Writes ROOT/mirror.json (base_url, gpg_key, gpg_fingerprint, version)
