@@ -93,6 +93,26 @@ class ChunkWorker(threading.Thread):
         self.join()
 
 
+class FileWriter:
+    """Appends chunks to an open file and starts their writeback early (the final fsync then waits less)."""
+
+    WRITEBACK_EVERY = 32 * 1024 * 1024
+
+    def __init__(self, handle, offset):
+        self.handle = handle
+        self.written = offset
+        self.flushed = offset
+
+    def write(self, chunk):
+        self.handle.write(chunk)
+        self.written += len(chunk)
+        if self.written - self.flushed >= self.WRITEBACK_EVERY and hasattr(os, "posix_fadvise"):
+            self.handle.flush()
+            # Linux starts writing dirty pages of the range back now, instead of when the fsync comes
+            os.posix_fadvise(self.handle.fileno(), self.flushed, self.written - self.flushed, os.POSIX_FADV_DONTNEED)
+            self.flushed = self.written
+
+
 class Artifact:
     """One file of a release: where it is, its signature and how its digest is known."""
 
@@ -227,7 +247,7 @@ class HttpClient:
                                    % (os.path.basename(part_path)[:-5], total - have, free_bytes()),
                                    errno="ENOSPC")
             with open(part_path, "ab") as out:
-                writer = ChunkWorker(out.write)
+                writer = ChunkWorker(FileWriter(out, have).write)
                 try:
                     _pump(resp, state, None, writer, self)
                 finally:

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NotFoundError, ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.release import (
-    FetchError, HttpClient, MissingError, resolve_artifacts, resolve_version, validate)
+    FetchError, FileWriter, HttpClient, MissingError, resolve_artifacts, resolve_version, validate)
 from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import StreamCheck
 
 IMAGE = "flatcar_production_image.bin.bz2"
@@ -205,3 +205,11 @@ def test_download_refuses_what_does_not_fit(release_mirror, tmp_path):
     with pytest.raises(Exception, match="not enough space for image: it needs 262144 more bytes, 1000 are free"):
         client().download(base + "/amd64-usr/3975.2.0/" + IMAGE, part, lambda: StreamCheck("sha512"), lambda: 1000)
     assert not os.path.exists(part) or os.path.getsize(part) == 0, "nothing written when it cannot fit"
+
+
+def test_early_writeback_keeps_the_file_intact(release_mirror, tmp_path, monkeypatch):
+    base = release_mirror.add_flatcar("3975.2.0", sizes={"image": 3 * 1024 * 1024 + 123})
+    monkeypatch.setattr(FileWriter, "WRITEBACK_EVERY", 1024 * 1024)
+    part = str(tmp_path / "image.part")
+    digest = download(release_mirror, client(), base + "/amd64-usr/3975.2.0/" + IMAGE, part)
+    assert digest == sha512_of(release_file(release_mirror, "3975.2.0", IMAGE)) == sha512_of(part)
