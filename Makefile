@@ -25,7 +25,7 @@ APT_PACKAGES := python3-venv golang-go golang-github-vmware-govmomi-dev podman r
 	benchmark clean
 
 help:
-	@echo "make lab        build and start the lab vCenter simulator, show what the collection sees"
+	@echo "make lab        start the lab vCenter simulator, show what it holds, create the iPXE template and the lab nodes"
 	@echo "make test       every test tier: unit sanity lint integration molecule e2e"
 	@echo "make <tier>     one tier; make benchmark runs benchmarks/ (not part of make test)"
 
@@ -61,7 +61,8 @@ image: $(BUILD)/.apt-done
 lab: venv collection vcsim
 	$(BIN)/python tests/lab/vcsim.py start
 	set -a; . $(BUILD)/lab/vcsim.env; set +a; \
-	  $(BIN)/ansible-playbook -i inventories/lab playbooks/lab.yml -e @$(BUILD)/lab/vcsim.vars.yml
+	  $(BIN)/ansible-playbook -i inventories/lab playbooks/lab.yml playbooks/template.yml playbooks/nodes.yml \
+	    -e @$(BUILD)/lab/vcsim.vars.yml
 
 lab-stop:
 	$(BIN)/python tests/lab/vcsim.py stop
