@@ -61,7 +61,7 @@ options:
   folder:
     description:
       - VM folder of the nodes, as a path (V(/DC0/vm/k8s/prod), V(vm/k8s/prod) or V(k8s/prod)). Every VM below
-        it is read. Default is the datacenter's VM root folder.
+        it is read. The folder must exist. Default is the datacenter's VM root folder.
     type: str
   cluster:
     description: Compute cluster the clones run in (its root resource pool unless O(resource_pool) is set).
