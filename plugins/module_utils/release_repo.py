@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -108,18 +109,19 @@ def prune_plan(versions, keep, protected):
     return doomed
 
 
-def _prepare_dest(dest, check_mode):
+def _lock_dest(dest, check_mode):
+    """Check ``dest``; unless checking, create it and hold its lock (one sync at a time): the open lock file."""
     if os.path.lexists(dest) and not os.path.isdir(dest):
         raise NetbootError("dest %s is not a directory" % dest)
     if check_mode:
-        return
+        return None
     try:
         os.makedirs(os.path.join(dest, STAGING), exist_ok=True)
-        probe = os.path.join(dest, STAGING, ".write-test")
-        open(probe, "w").close()
-        os.unlink(probe)
-    except OSError as exc:
+        lock = open(os.path.join(dest, STAGING, ".lock"), "w")
+    except (IOError, OSError) as exc:
         raise NetbootError("dest %s is not writable: %s" % (dest, exc.strerror or exc), path=dest)
+    fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    return lock
 
 
 def _fsync_dir(path):
@@ -162,8 +164,15 @@ class RepoSync:
         self.warnings = []
 
     def run(self):
+        lock = _lock_dest(self.dest, self.check_mode)
+        try:
+            return self._run()
+        finally:
+            if lock:
+                lock.close()
+
+    def _run(self):
         p = self.p
-        _prepare_dest(self.dest, self.check_mode)
         before_current = current_target(self.dest)
         version = resolve_version(self.client, p["distro"], p["channel"], p["arch"], p["version"], p["base_url"])
         if not re.match(r"^[0-9][0-9A-Za-z.+_-]*$", version):

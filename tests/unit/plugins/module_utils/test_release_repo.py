@@ -1,8 +1,11 @@
 """The repository on disk (release_repo.sync_release): atomic versions, manifests, current, pruning, faults."""
 
+import fcntl
 import json
 import os
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -49,7 +52,7 @@ def test_flatcar_sync_lays_out_the_version_and_switches_current(release_mirror, 
     assert os.readlink(str(dest / "current")) == "3975.2.0"
     assert all(f["verified"] and f["fetched"] and len(f["sha512"]) == 128 for f in result["files"])
     assert result["bytes_fetched"] > 65536 + 131072 + 262144
-    assert not os.listdir(str(dest / STAGING))
+    assert os.listdir(str(dest / STAGING)) == [".lock"], "no download left behind"
 
 
 def test_rerun_is_a_no_op_without_touching_the_mirror_files(release_mirror, tmp_path):
@@ -235,7 +238,7 @@ def test_disk_full_installs_nothing(release_mirror, tmp_path):
         with pytest.raises(NetbootError, match="not enough space for %s: it needs 2097152 more bytes" % IMAGE):
             sync_release(params(release_mirror, dest, base))
         assert listing(dest) == [".keys", ".keys/" + os.listdir(str(dest / ".keys"))[0], STAGING,
-                                 STAGING + "/3975.2.0"] + sorted(
+                                 STAGING + "/.lock", STAGING + "/3975.2.0"] + sorted(
             STAGING + "/3975.2.0/" + n for n in os.listdir(str(dest / STAGING / "3975.2.0")))
         assert not (dest / "3975.2.0").exists() and not (dest / "current").exists()
     finally:
@@ -280,3 +283,18 @@ def test_legacy_coreos_without_a_key_asks_for_one(release_mirror, tmp_path):
         sync_release(params(release_mirror, tmp_path / "repo", base, distro="coreos", version="1122.2.0",
                             gpg_key=None))
     assert not (tmp_path / "repo").exists()
+
+
+def test_concurrent_syncs_of_one_dest_take_turns(release_mirror, tmp_path):
+    base = release_mirror.add_flatcar("3975.2.0")
+    dest = tmp_path / "repo"
+    (dest / STAGING).mkdir(parents=True)
+    results = []
+    with open(str(dest / STAGING / ".lock"), "w") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another run holds the repository
+        worker = threading.Thread(target=lambda: results.append(sync_release(params(release_mirror, dest, base))))
+        worker.start()
+        time.sleep(1)
+        assert worker.is_alive() and not results and not (dest / "3975.2.0").exists()
+    worker.join(60)
+    assert results and results[0][0] and (dest / "3975.2.0").exists()
