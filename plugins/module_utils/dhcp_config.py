@@ -60,6 +60,14 @@ def _interface_network(facts, interface):
     return ipaddress.IPv4Address(ipv4["address"]), network
 
 
+def _check_ipv6_ra(prefix, facts, interface):
+    """dnsmasq builds its router advertisements from the interface's IPv6 prefixes; link-local ones do not count."""
+    ipv6 = (facts.get(interface.replace("-", "_").replace(".", "_")) or {}).get("ipv6") or []
+    if not [address for address in ipv6 if address.get("scope") == "global"]:
+        _fail("%sipv6_ra needs a global or unique-local IPv6 address (such as fd00::2/64) on interface %s: "
+              "dnsmasq sends router advertisements only for the interface's IPv6 prefixes" % (prefix, interface))
+
+
 def _network(prefix, settings, backend, facts):
     """The served subnet and this server's address on it (the TFTP next-server by default)."""
     interface = settings.get("interface") or ""
@@ -121,7 +129,7 @@ def _reservations(prefix, nodes, mode, backend, network, server_ip):
         if mac in seen_macs:
             _fail("%snodes: nodes %s and %s share the MAC %s" % (prefix, seen_macs[mac], name, mac))
         seen_macs[mac] = name
-        hostname = str(node.get("hostname") or name).strip().lower().split(".")[0]
+        hostname = str(node.get("hostname") or name).strip().lower().split(".", 1)[0]
         if not LABEL_RE.match(hostname):
             _fail("%snodes: node %s has an invalid host name %r; use letters, digits and hyphens"
                   % (prefix, name, hostname))
@@ -166,6 +174,8 @@ def build_dhcp_config(settings, nodes=None, facts=None, prefix="ipxe_dhcp_"):
         "lease_time": _lease_seconds(prefix, settings.get("lease_time", "12h")),
         "ipv6_ra": bool(settings.get("ipv6_ra")),
     }
+    if backend == "dnsmasq" and config["ipv6_ra"]:
+        _check_ipv6_ra(prefix, facts or {}, config["interface"])
     if backend == "dnsmasq" and mode == "dhcp":
         start = _address(prefix, "range_start", settings.get("range_start"))
         end = _address(prefix, "range_end", settings.get("range_end"))

@@ -79,6 +79,8 @@ class BootNetwork:
             sh("ip", "-n", self.ns(role), "link", "set", "pxe0", "up")
             sh("ip", "-n", self.ns(role), "link", "set", "lo", "up")
         sh("ip", "-n", self.ns("srv"), "addr", "add", SERVER + "/24", "dev", "pxe0")
+        # dnsmasq builds router advertisements from the interface's (non-link-local) IPv6 prefixes
+        sh("ip", "-n", self.ns("srv"), "addr", "add", "fd97::2/64", "dev", "pxe0", "nodad")
 
     def down(self):
         self.stop()
@@ -141,8 +143,9 @@ class BootNetwork:
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         return json.loads(lines[-1]) if proc.returncode == 0 and lines else None
 
-    def probe(self, iface, *args):
-        proc = sh("ip", "netns", "exec", self.ns("cli"), sys.executable, PROBE, iface, "--timeout", "1", *args)
+    def probe(self, iface, *args, timeout=1):
+        proc = sh("ip", "netns", "exec", self.ns("cli"), sys.executable, PROBE, iface, "--timeout", str(timeout),
+                  *args)
         return json.loads(proc.stdout)
 
 
@@ -165,7 +168,7 @@ def net(tmp_path_factory):
         network.down()
 
 
-def serve(net, **extra_vars):
+def serve(net, extra_vars):
     run, conf = net.render(extra_vars)
     assert run.rc == 0, run.failure_messages() or run.stderr
     net.start(conf)
@@ -181,7 +184,7 @@ def in_range(address):
 
 
 def test_dhcp_mode_chainloads_and_reserves(net):
-    conf = serve(net, ipxe_dhcp_nodes=[RESERVED, FLOATING], **DHCP_VARS)
+    conf = serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[RESERVED, FLOATING]))
     with open(conf) as handle:
         text = handle.read()
     assert "dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi" in text and "enable-ra" in text
@@ -207,27 +210,27 @@ def test_dhcp_mode_chainloads_and_reserves(net):
 
 
 def test_bios_binary_over_tftp_is_byte_identical(net, tmp_path):
-    serve(net, ipxe_dhcp_nodes=[], **DHCP_VARS)
+    serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[]))
     lease = net.udhcpc("pxe0", "93:0000")
     sh("ip", "-n", net.ns("cli"), "addr", "replace", lease["ip"] + "/24", "dev", "pxe0")
     fetched = str(tmp_path / "fetched.kpxe")
     sh("ip", "netns", "exec", net.ns("cli"), "busybox", "tftp", "-g", "-r", lease["boot_file"], "-l", fetched,
        lease["siaddr"])
-    sh("ip", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
+    sh("ip", "-4", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
     assert filecmp.cmp(fetched, os.path.join(IPXE_DIR, "undionly.kpxe"), shallow=False)
 
 
 def test_node_leaving_the_plan_loses_its_reservation(net):
-    serve(net, ipxe_dhcp_nodes=[RESERVED], **DHCP_VARS)
+    serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[RESERVED]))
     assert net.udhcpc(net.client(RESERVED["mac"]))["ip"] == "10.97.0.21"
-    conf = serve(net, ipxe_dhcp_nodes=[FLOATING], **DHCP_VARS)
+    conf = serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[FLOATING]))
     with open(conf) as handle:
         assert RESERVED["mac"] not in handle.read()
     assert in_range(net.udhcpc(net.client(RESERVED["mac"]))["ip"])
 
 
 def test_proxy_mode_gives_boot_information_but_no_address(net):
-    serve(net, ipxe_dhcp_mode="proxy", ipxe_dhcp_nodes=[RESERVED])
+    serve(net, {"ipxe_dhcp_mode": "proxy", "ipxe_dhcp_nodes": [RESERVED]})
     assert net.udhcpc(net.client(UNKNOWN_MAC), "93:0000") is None
     assert net.udhcpc(net.client(RESERVED["mac"])) is None
 
@@ -243,9 +246,17 @@ def test_proxy_mode_gives_boot_information_but_no_address(net):
         [efi_ipxe] = net.probe("pxe0", "--arch", "7", "--vendor-class", EFI_VENDOR, "--user-class", "iPXE",
                                "--boot-server")
     finally:
-        sh("ip", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
+        sh("ip", "-4", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
     assert efi["yiaddr"] == "0.0.0.0" and efi["boot_server_reply"]["file"] == "snponly.efi"
     assert efi_ipxe["boot_server_reply"]["file"] == BOOT_URL
+
+
+def test_router_advertisements_only_when_asked(net):
+    serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[], ipxe_dhcp_ipv6_ra=False))
+    assert net.probe("pxe0", "--router-solicit", timeout=2) == []
+    serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[]))
+    [advert] = net.probe("pxe0", "--router-solicit", timeout=5)
+    assert advert["router"].startswith("fe80::")
 
 
 @pytest.mark.parametrize("extra_vars, message", [
@@ -255,6 +266,7 @@ def test_proxy_mode_gives_boot_information_but_no_address(net):
     ({"ipxe_dhcp_nodes": [dict(RESERVED, mac="02:00:5e:00:21")]}, "malformed MAC '02:00:5e:00:21'"),
     ({"ipxe_dhcp_nodes": [dict(RESERVED, ip="10.98.0.21")]},
      "node lab-node01 ip 10.98.0.21 is outside the DHCP subnet 10.97.0.0/24"),
+    ({"ipxe_dhcp_interface": "lo"}, "ipxe_dhcp_ipv6_ra needs a global or unique-local IPv6 address"),
 ])
 def test_bad_input_fails_in_validation(net, extra_vars, message):
     variables = dict(DHCP_VARS, ipxe_dhcp_nodes=[])

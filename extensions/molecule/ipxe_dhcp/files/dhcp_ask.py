@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Run a batch of DHCP client cases and print {case name: result} as JSON (one ansible task per batch).
 
-A case is {"name", "mac" (optional), "options" (udhcpc -x values), "probe" (dhcp-probe arguments)}. A case
+A case is {"name", "mac" (optional), "options" (udhcpc -x values), "probe" (dhcp_probe.py arguments)}. A case
 with a MAC runs on a macvlan sub-interface of pxe0 carrying that MAC. Without "probe" the result is the lease
-busybox udhcpc obtained (udhcpc-json prints it) or null; with "probe" it is dhcp-probe's list of replies.
-Usage: dhcp-ask '<JSON list of cases>'
+busybox udhcpc obtained (udhcpc-json prints it) or null; with "probe" it is dhcp_probe.py's list of replies.
+Usage: python3 dhcp_ask.py '<JSON list of cases>'
 """
 
 import json
@@ -26,7 +25,7 @@ def interface(case):
 def run(case):
     iface = interface(case)
     if "probe" in case:
-        proc = subprocess.run(["/usr/local/bin/dhcp-probe", iface] + case["probe"], capture_output=True,
+        proc = subprocess.run([sys.executable, "/usr/local/lib/dhcp_probe.py", iface] + case["probe"], capture_output=True,
                               text=True, check=True)
         return json.loads(proc.stdout)
     args = ["busybox", "udhcpc", "-i", iface, "-q", "-n", "-f", "-t", "3", "-T", "1",

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Send one DHCPDISCOVER shaped like a PXE or iPXE client and print every reply as JSON.
 
 busybox udhcpc shows what a client is leased; it cannot show a proxy-DHCP offer, which carries no address.
@@ -6,7 +5,10 @@ This probe puts the raw offers on stdout: yiaddr, siaddr, the BOOTP file field a
 --boot-server it then does what EFI PXE firmware does with a proxy offer that names no file: it asks the
 proxy's boot server on port 4011 (from the interface's own address, as firmware does after the site's DHCP
 server gave it one) and adds that answer as "boot_server_reply".
+With --router-solicit it sends IPv6 router solicitations instead (one a second, until --timeout) and prints
+[{"router": <link-local sender of the first router advertisement>}] or [].
 Usage: dhcp_probe.py IFACE [--arch N] [--user-class S] [--vendor-class S] [--timeout SEC] [--boot-server]
+       dhcp_probe.py IFACE --router-solicit [--timeout SEC]
 """
 
 import argparse
@@ -81,6 +83,23 @@ def receive(sock, xid, timeout):
     return replies
 
 
+def router_solicit(iface, timeout):
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)  # RFC 4861: hop limit 255
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # dnsmasq answers once it has built its prefix context, a second or so after it starts: ask again
+        sock.sendto(bytes([133, 0, 0, 0, 0, 0, 0, 0]), ("ff02::2", 0, 0, socket.if_nametoindex(iface)))
+        sock.settimeout(1)
+        try:
+            packet, sender = sock.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if packet[0] == 134:
+            return [{"router": sender[0].split("%")[0]}]
+    return []
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("iface")
@@ -89,7 +108,11 @@ def main():
     parser.add_argument("--vendor-class")
     parser.add_argument("--timeout", type=float, default=2.0)
     parser.add_argument("--boot-server", action="store_true")
+    parser.add_argument("--router-solicit", action="store_true")
     args = parser.parse_args()
+    if args.router_solicit:
+        print(json.dumps(router_solicit(args.iface, args.timeout)))
+        return
     with open("/sys/class/net/%s/address" % args.iface) as handle:
         mac = bytes.fromhex(handle.read().strip().replace(":", ""))
     xid = struct.unpack("!I", os.urandom(4))[0]

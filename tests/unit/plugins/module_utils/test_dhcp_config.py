@@ -21,9 +21,9 @@ def settings(**overrides):
     return base
 
 
-def fails(match, nodes=None, facts=FACTS, **overrides):
+def fails(match, nodes=None, facts=None, **overrides):
     with pytest.raises(ValidationError, match=match) as info:
-        build_dhcp_config(settings(**overrides), nodes=nodes, facts=facts)
+        build_dhcp_config(settings(**overrides), nodes=nodes, facts=FACTS if facts is None else facts)
     assert "\n" not in info.value.msg
     return info.value.msg
 
@@ -143,3 +143,10 @@ def test_filter_reports_or_raises():
         "error": "ipxe_dhcp_mode must be one of dhcp, proxy; got 'relay'"}
     with pytest.raises(AnsibleFilterError, match="dhcp_config: ipxe_dhcp_mode must be one of"):
         dhcp_config(settings(mode="relay"), facts=FACTS)
+
+
+def test_ipv6_ra_needs_a_routable_ipv6_address_on_the_interface():
+    link_only = dict(FACTS, pxe0=dict(FACTS["pxe0"], ipv6=[{"address": "fe80::1", "prefix": "64", "scope": "link"}]))
+    fails("ipv6_ra needs a global or unique-local IPv6 address", facts=link_only, ipv6_ra=True)
+    ula = dict(FACTS, pxe0=dict(FACTS["pxe0"], ipv6=[{"address": "fd97::2", "prefix": "64", "scope": "global"}]))
+    assert build_dhcp_config(settings(ipv6_ra=True), facts=ula)["ipv6_ra"] is True
