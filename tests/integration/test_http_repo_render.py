@@ -157,8 +157,13 @@ def test_default_profile_install_and_stale_removal(tmp_path):
     generic = ignition(root / "nodes/default/node.ign")
     assert "/etc/hostname" not in [f["path"] for f in generic["storage"]["files"]]
     assert generic["passwd"]["users"][0]["sshAuthorizedKeys"] == [KEY]
+    removal = "netboot.coreos.http_repo : Remove the files of nodes that left the plan"
+    predicted = render(tmp_path, check=True, http_repo_nodes=NODES[:1])[0]
     run, root = render(tmp_path, http_repo_nodes=NODES[:1])
     assert run.rc == 0, run.failure_messages() or run.stderr
+    removed = sorted(os.path.relpath(r["item"], root) for r in run.task_results(removal)[0]["results"] if r["changed"])
+    assert removed == ["nodes/00-50-56-00-00-22", "nodes/00-50-56-00-00-22.ipxe", "nodes/default", "nodes/default.ipxe"]
+    assert sorted(os.path.relpath(r["item"], root) for r in predicted.task_results(removal)[0]["results"]) == removed
     assert files_under(root) == ["boot.ipxe", "nodes/00-50-56-00-00-21.ipxe", "nodes/00-50-56-00-00-21/install.ign",
                                  "nodes/00-50-56-00-00-21/node.ign"]
     assert "exit\n" in (root / "boot.ipxe").read_text()
