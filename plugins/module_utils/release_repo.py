@@ -200,6 +200,7 @@ class RepoSync:
         if not self.check_mode:
             for old in pruned:
                 shutil.rmtree(os.path.join(self.dest, old))
+                shutil.rmtree(os.path.join(self.dest, STAGING, old), ignore_errors=True)  # its abandoned downloads
 
         files = self._files_result(manifest, artifacts, fetched)
         changed = bool(artifacts) or switch or bool(pruned)

@@ -154,6 +154,7 @@ def test_keep_prunes_the_oldest_but_never_the_current_one(release_mirror, tmp_pa
         sync_release(params(release_mirror, dest, base, version=version, artifacts=["kernel"], keep=2))
     assert sorted(os.listdir(str(dest))) == [".keys", STAGING, "3815.2.0", "3975.2.0", "current"]
     os.makedirs(str(dest / "manual-files"))
+    os.makedirs(str(dest / STAGING / "3975.2.0"))  # an abandoned download of a version that will be pruned
     # pin current to the oldest, then sync a newer version without switching: current stays, others go
     sync_release(params(release_mirror, dest, base, version="3815.2.0", artifacts=["kernel"]))
     base = release_mirror.add_flatcar("4081.2.0")
@@ -161,6 +162,7 @@ def test_keep_prunes_the_oldest_but_never_the_current_one(release_mirror, tmp_pa
                                           keep=1, set_current=False))
     assert changed and result["pruned"] == ["3975.2.0"] and result["current"] == "3815.2.0"
     assert sorted(os.listdir(str(dest))) == [".keys", STAGING, "3815.2.0", "4081.2.0", "current", "manual-files"]
+    assert os.listdir(str(dest / STAGING)) == [".lock"]
 
 
 def test_prune_plan_and_version_order():
