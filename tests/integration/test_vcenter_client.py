@@ -95,7 +95,8 @@ def test_folder_paths_resolve_nested(client):
 
 
 def test_bulk_retrieve_leaves_unset_properties_absent(client):
-    rows = client.retrieve(vim.VirtualMachine, ["name", "config.template", "snapshot"])
+    rows = [r for r in client.retrieve(vim.VirtualMachine, ["name", "config.template", "snapshot"])
+            if r["name"].startswith("DC0_")]  # the simulator's own VMs; other tests add theirs
     assert len(rows) == 4
     assert all("snapshot" not in r and r["config.template"] is False for r in rows)
 
