@@ -96,15 +96,21 @@ def rke1_command(token_result, server, node):
                                 "--token", _require(token_result, "token", "rke1")]
     if token_result.get("ca_checksum"):
         words += ["--ca-checksum", token_result["ca_checksum"]]
-    words += ["--node-name", _node_identity(node)]
+    words += _node_flags(node, taint_flag="--taints")
+    return [_quote(words)]
+
+
+def _node_flags(node, taint_flag):
+    """Name, address, roles, labels and taints of the node, as rancher-agent and system-agent take them."""
+    words = ["--node-name", _node_identity(node)]
     if node.get("ip"):
         words += ["--address", node["ip"], "--internal-address", node["ip"]]
     words += ["--%s" % role for role in _roles(node)]
     for label in _labels(node):
         words += ["--label", label]
     for taint in _taints(node):
-        words += ["--taints", taint]
-    return [_quote(words)]
+        words += [taint_flag, taint]
+    return words
 
 
 def v2prov_commands(token_result, server, node, bin_prefix, state_dir):
@@ -125,14 +131,7 @@ def v2prov_commands(token_result, server, node, bin_prefix, state_dir):
     words = ["sh", script, "--server", server, "--label", "cattle.io/os=linux", "--token", token]
     if checksum:
         words += ["--ca-checksum", checksum]
-    words += ["--node-name", _node_identity(node)]
-    if node.get("ip"):
-        words += ["--address", node["ip"], "--internal-address", node["ip"]]
-    words += ["--%s" % role for role in _roles(node)]
-    for label in _labels(node):
-        words += ["--label", label]
-    for taint in _taints(node):
-        words += ["--taint", taint]
+    words += _node_flags(node, taint_flag="--taint")
     lines.append("CATTLE_AGENT_BIN_PREFIX=%s %s" % (shlex.quote(bin_prefix), _quote(words)))
     return lines
 
