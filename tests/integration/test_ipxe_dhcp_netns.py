@@ -19,7 +19,8 @@ import pytest
 
 from conftest import REPO, PlaybookRun, ansible_env  # pylint: disable=import-error
 
-PROBE = os.path.join(REPO, "extensions", "molecule", "ipxe_dhcp", "files", "dhcp_probe.py")
+# the same client runner as the molecule scenario: udhcpc on macvlans with chosen MACs, or the raw probe
+ASK = os.path.join(REPO, "extensions", "molecule", "ipxe_dhcp", "files", "dhcp_ask.py")
 TEMPLATE = os.path.join(REPO, "roles", "ipxe_dhcp", "templates", "dnsmasq.conf.j2")
 IPXE_DIR = "/usr/lib/ipxe"
 SERVER, BOOT_URL = "10.97.0.2", "http://10.97.0.2/coreos/boot.ipxe"
@@ -34,13 +35,6 @@ pytestmark = pytest.mark.skipif(
     or not os.path.exists(os.path.join(IPXE_DIR, "undionly.kpxe")),
     reason="needs root, ip, dnsmasq, busybox and the ipxe package (make deps)")
 
-UDHCPC_SCRIPT = """#!/bin/sh
-[ "$1" = bound ] || exit 0
-printf '{"ip": "%s", "boot_file": "%s", "siaddr": "%s", "hostname": "%s", "subnet": "%s", "router": "%s"}\\n' \\
-  "$ip" "$boot_file" "$siaddr" "$hostname" "$subnet" "$router"
-"""
-
-
 def sh(*args, check=True):
     return subprocess.run(args, capture_output=True, text=True, check=check)
 
@@ -52,10 +46,6 @@ class BootNetwork:
         self.prefix = "ipxd%d" % (os.getpid() % 100000)
         self.workdir = workdir
         self.dnsmasq = None
-        self.script = os.path.join(workdir, "udhcpc.sh")
-        with open(self.script, "w") as handle:
-            handle.write(UDHCPC_SCRIPT)
-        os.chmod(self.script, 0o755)
         self.tftp_root = os.path.join(workdir, "tftp")
         os.makedirs(self.tftp_root)
         for name in ("undionly.kpxe", "snponly.efi", "ipxe.efi"):
@@ -124,29 +114,15 @@ class BootNetwork:
             self.dnsmasq.wait(5)
         self.dnsmasq = None
 
-    def client(self, mac):
-        """A macvlan sub-interface with ``mac`` on the client's pxe0; returns its name."""
-        name = "m" + mac.replace(":", "")[-6:]
-        if sh("ip", "-n", self.ns("cli"), "link", "show", name, check=False).returncode:
-            sh("ip", "-n", self.ns("cli"), "link", "add", "link", "pxe0", "name", name, "address", mac,
-               "type", "macvlan", "mode", "bridge")
-            sh("ip", "-n", self.ns("cli"), "link", "set", name, "up")
-        return name
+    def ask(self, *cases):
+        """Run client cases (see dhcp_ask.py) in the client namespace: {case name: lease or probe replies}."""
+        named = [dict(case, name=str(index)) for index, case in enumerate(cases)]
+        proc = sh("ip", "netns", "exec", self.ns("cli"), sys.executable, ASK, json.dumps(named))
+        answers = json.loads(proc.stdout)
+        return [answers[case["name"]] for case in named]
 
-    def udhcpc(self, iface, *options):
-        """The lease busybox udhcpc obtains (a dict), or None when it gets none."""
-        args = ["ip", "netns", "exec", self.ns("cli"), "busybox", "udhcpc", "-i", iface, "-q", "-n", "-f",
-                "-t", "2", "-T", "1", "-s", self.script]
-        for option in options:
-            args += ["-x", option]
-        proc = sh(*args, check=False)
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-        return json.loads(lines[-1]) if proc.returncode == 0 and lines else None
-
-    def probe(self, iface, *args, timeout=1):
-        proc = sh("ip", "netns", "exec", self.ns("cli"), sys.executable, PROBE, iface, "--timeout", str(timeout),
-                  *args)
-        return json.loads(proc.stdout)
+    def ask_one(self, **case):
+        return self.ask(case)[0]
 
 
 def run_playbook_in_ns(namespace, playbook, extra_vars):
@@ -189,62 +165,59 @@ def test_dhcp_mode_chainloads_and_reserves(net):
         text = handle.read()
     assert "dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi" in text and "enable-ra" in text
 
-    ipxe = net.udhcpc("pxe0", '77:"iPXE"')
+    ipxe, bios, efi7, efi9, ipxe_efi, plain, reserved, floating, unknown = net.ask(
+        {"options": ['77:"iPXE"']}, {"options": ["93:0000"]}, {"options": ["93:0007"]}, {"options": ["93:0009"]},
+        {"options": ["93:0007", '77:"iPXE"']}, {}, {"mac": RESERVED["mac"], "options": ["93:0000"]},
+        {"mac": FLOATING["mac"]}, {"mac": UNKNOWN_MAC})
     assert ipxe["boot_file"] == BOOT_URL and in_range(ipxe["ip"]) and ipxe["router"] == "10.97.0.1"
-
-    bios = net.udhcpc("pxe0", "93:0000")
     assert (bios["boot_file"], bios["siaddr"]) == ("undionly.kpxe", SERVER)
-
-    for arch in ("0007", "0009"):
-        assert net.udhcpc("pxe0", "93:" + arch)["boot_file"] == "snponly.efi"
+    assert efi7["boot_file"] == efi9["boot_file"] == "snponly.efi"
     # iPXE's EFI build sends arch 7 too: it must get the script, not snponly.efi again
-    assert net.udhcpc("pxe0", "93:0007", '77:"iPXE"')["boot_file"] == BOOT_URL
-    assert net.udhcpc("pxe0")["boot_file"] == ""  # an ordinary DHCP client gets no boot file
-
-    reserved = net.udhcpc(net.client(RESERVED["mac"]), "93:0000")
+    assert ipxe_efi["boot_file"] == BOOT_URL
+    assert plain["boot_file"] == ""  # an ordinary DHCP client gets no boot file
     assert (reserved["ip"], reserved["hostname"]) == ("10.97.0.21", "lab-node01")
-    floating = net.udhcpc(net.client(FLOATING["mac"]))
     assert in_range(floating["ip"]) and floating["hostname"] == "lab-node02"
-    unknown = net.udhcpc(net.client(UNKNOWN_MAC))
     assert in_range(unknown["ip"]) and unknown["hostname"] == ""
 
 
 def test_bios_binary_over_tftp_is_byte_identical(net, tmp_path):
     serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[]))
-    lease = net.udhcpc("pxe0", "93:0000")
+    lease = net.ask_one(options=["93:0000"])
     sh("ip", "-n", net.ns("cli"), "addr", "replace", lease["ip"] + "/24", "dev", "pxe0")
     fetched = str(tmp_path / "fetched.kpxe")
-    sh("ip", "netns", "exec", net.ns("cli"), "busybox", "tftp", "-g", "-r", lease["boot_file"], "-l", fetched,
-       lease["siaddr"])
-    sh("ip", "-4", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
+    try:
+        sh("ip", "netns", "exec", net.ns("cli"), "busybox", "tftp", "-g", "-r", lease["boot_file"], "-l", fetched,
+           lease["siaddr"])
+    finally:
+        sh("ip", "-4", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
     assert filecmp.cmp(fetched, os.path.join(IPXE_DIR, "undionly.kpxe"), shallow=False)
 
 
 def test_node_leaving_the_plan_loses_its_reservation(net):
     serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[RESERVED]))
-    assert net.udhcpc(net.client(RESERVED["mac"]))["ip"] == "10.97.0.21"
+    assert net.ask_one(mac=RESERVED["mac"])["ip"] == "10.97.0.21"
     conf = serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[FLOATING]))
     with open(conf) as handle:
         assert RESERVED["mac"] not in handle.read()
-    assert in_range(net.udhcpc(net.client(RESERVED["mac"]))["ip"])
+    assert in_range(net.ask_one(mac=RESERVED["mac"])["ip"])
 
 
 def test_proxy_mode_gives_boot_information_but_no_address(net):
     serve(net, {"ipxe_dhcp_mode": "proxy", "ipxe_dhcp_nodes": [RESERVED]})
-    assert net.udhcpc(net.client(UNKNOWN_MAC), "93:0000") is None
-    assert net.udhcpc(net.client(RESERVED["mac"])) is None
-
-    [bios] = net.probe("pxe0", "--arch", "0", "--vendor-class", BIOS_VENDOR)
+    unknown, reserved, [bios], [ipxe] = net.ask(
+        {"mac": UNKNOWN_MAC, "options": ["93:0000"]}, {"mac": RESERVED["mac"]},
+        {"probe": ["--arch", "0", "--vendor-class", BIOS_VENDOR]},
+        {"probe": ["--arch", "0", "--vendor-class", BIOS_VENDOR, "--user-class", "iPXE"]})
+    assert unknown is None and reserved is None
     assert (bios["yiaddr"], bios["file"], bios["options"]["server_id"]) == ("0.0.0.0", "undionly.kpxe", SERVER)
-    [ipxe] = net.probe("pxe0", "--arch", "0", "--vendor-class", BIOS_VENDOR, "--user-class", "iPXE")
     assert (ipxe["yiaddr"], ipxe["file"]) == ("0.0.0.0", BOOT_URL)
 
     # EFI firmware asks the proxy's boot server (port 4011) from the address the site's server gave it
     sh("ip", "-n", net.ns("cli"), "addr", "replace", "10.97.0.250/24", "dev", "pxe0")
     try:
-        [efi] = net.probe("pxe0", "--arch", "7", "--vendor-class", EFI_VENDOR, "--boot-server")
-        [efi_ipxe] = net.probe("pxe0", "--arch", "7", "--vendor-class", EFI_VENDOR, "--user-class", "iPXE",
-                               "--boot-server")
+        [efi], [efi_ipxe] = net.ask(
+            {"probe": ["--arch", "7", "--vendor-class", EFI_VENDOR, "--boot-server"]},
+            {"probe": ["--arch", "7", "--vendor-class", EFI_VENDOR, "--user-class", "iPXE", "--boot-server"]})
     finally:
         sh("ip", "-4", "-n", net.ns("cli"), "addr", "flush", "dev", "pxe0")
     assert efi["yiaddr"] == "0.0.0.0" and efi["boot_server_reply"]["file"] == "snponly.efi"
@@ -253,9 +226,9 @@ def test_proxy_mode_gives_boot_information_but_no_address(net):
 
 def test_router_advertisements_only_when_asked(net):
     serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[], ipxe_dhcp_ipv6_ra=False))
-    assert net.probe("pxe0", "--router-solicit", timeout=2) == []
+    assert net.ask_one(probe=["--router-solicit", "--timeout", "2"]) == []
     serve(net, dict(DHCP_VARS, ipxe_dhcp_nodes=[]))
-    [advert] = net.probe("pxe0", "--router-solicit", timeout=5)
+    [advert] = net.ask_one(probe=["--router-solicit", "--timeout", "5"])
     assert advert["router"].startswith("fe80::")
 
 

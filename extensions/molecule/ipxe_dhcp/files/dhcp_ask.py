@@ -2,13 +2,18 @@
 
 A case is {"name", "mac" (optional), "options" (udhcpc -x values), "probe" (dhcp_probe.py arguments)}. A case
 with a MAC runs on a macvlan sub-interface of pxe0 carrying that MAC. Without "probe" the result is the lease
-busybox udhcpc obtained (udhcpc-json prints it) or null; with "probe" it is dhcp_probe.py's list of replies.
+busybox udhcpc obtained (udhcpc-json.sh prints it) or null; with "probe" it is dhcp_probe.py's list of replies.
+dhcp_probe.py and udhcpc-json.sh (executable) sit beside this file. Used by the molecule scenario (in the
+client container) and by tests/integration/test_ipxe_dhcp_netns.py (in the client namespace).
 Usage: python3 dhcp_ask.py '<JSON list of cases>'
 """
 
 import json
+import os
 import subprocess
 import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def interface(case):
@@ -25,11 +30,11 @@ def interface(case):
 def run(case):
     iface = interface(case)
     if "probe" in case:
-        proc = subprocess.run([sys.executable, "/usr/local/lib/dhcp_probe.py", iface] + case["probe"], capture_output=True,
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "dhcp_probe.py"), iface] + case["probe"], capture_output=True,
                               text=True, check=True)
         return json.loads(proc.stdout)
     args = ["busybox", "udhcpc", "-i", iface, "-q", "-n", "-f", "-t", "3", "-T", "1",
-            "-s", "/usr/local/bin/udhcpc-json"]
+            "-s", os.path.join(HERE, "udhcpc-json.sh")]
     for option in case.get("options", []):
         args += ["-x", option]
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
