@@ -99,6 +99,7 @@ lint: venv collection
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline -q
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 molecule: venv collection image
 	@scenarios=$$(ls extensions/molecule/*/molecule.yml 2>/dev/null | xargs -rn1 dirname | xargs -rn1 basename); \
