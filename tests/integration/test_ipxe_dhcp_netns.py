@@ -35,6 +35,7 @@ pytestmark = pytest.mark.skipif(
     or not os.path.exists(os.path.join(IPXE_DIR, "undionly.kpxe")),
     reason="needs root, ip, dnsmasq, busybox and the ipxe package (make deps)")
 
+
 def sh(*args, check=True):
     return subprocess.run(args, capture_output=True, text=True, check=check)
 
