@@ -83,7 +83,7 @@ unit: venv collection
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 integration: venv collection vcsim
-	$(BIN)/pytest -q -p no:cacheprovider tests/integration
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/integration
 
 # ansible-test needs a real copy under ansible_collections/<ns>/<name>; serialised so parallel runs don't clash
 sanity: venv
