@@ -34,6 +34,7 @@ NODE = {"name": "e2e-node01", "hostname": "e2e-node01", "mac": "52:54:00:e2:e0:2
         "roles": ["worker"], "labels": {}, "taints": [], "num_cpus": None, "memory_mb": None}
 NODE_ID = NODE["mac"].replace(":", "-")
 BOOT_TIMEOUT = 120
+HTTP_ERROR = re.compile(r'HTTP/[\d.]+" [45]\d\d ')
 DONE, FAILED = "E2E-CONFIG sha256=", ("E2E-FAILED", "Kernel panic", "Shell>", "PXE-E", "No bootable device")
 
 INIT = r"""#!/bin/busybox sh
@@ -126,9 +127,13 @@ class Lab:
         self.http_log = os.path.join(workdir, "http.log")
 
     def up(self, repo):
-        self.net.up()
-        sh("ip", "-n", self.net.ns("br"), "tuntap", "add", "dev", "tap0", "mode", "tap")
-        sh("ip", "-n", self.net.ns("br"), "link", "set", "tap0", "master", "br0", "up")
+        try:
+            self.net.up()
+            sh("ip", "-n", self.net.ns("br"), "tuntap", "add", "dev", "tap0", "mode", "tap")
+            sh("ip", "-n", self.net.ns("br"), "link", "set", "tap0", "master", "br0", "up")
+        except subprocess.CalledProcessError as error:
+            pytest.fail("e2e cannot build its boot network (network namespaces, veth, bridge, /dev/net/tun): "
+                        "`%s` failed: %s" % (" ".join(error.cmd), error.stderr.strip()), pytrace=False)
         www = os.path.join(self.workdir, "www")
         os.makedirs(www)
         os.symlink(repo, os.path.join(www, "coreos"))  # the HTTP repo serves the repository at /coreos/
@@ -159,12 +164,13 @@ class Lab:
                "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
                "-device", "e1000,netdev=n0,mac=%s,%s" % (NODE["mac"], nic)] + firmware_args
         qemu = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline, text = time.monotonic() + BOOT_TIMEOUT, ""
+        started, text = time.monotonic(), ""
         try:
-            while qemu.poll() is None and time.monotonic() < deadline:
+            while qemu.poll() is None and time.monotonic() < started + BOOT_TIMEOUT:
                 time.sleep(0.5)
-                text = read(serial)
-                if DONE in text or any(marker in text for marker in FAILED):
+                text, http = read(serial), self.logs()[0][http_seen:]
+                # a planned node never gets an HTTP error; BIOS iPXE's failures do not reach the serial console
+                if DONE in text or any(marker in text for marker in FAILED) or HTTP_ERROR.search(http):
                     time.sleep(1)  # poweroff follows the marker; let the rest of the line land
                     break
         finally:
@@ -173,8 +179,10 @@ class Lab:
             output = qemu.communicate(timeout=10)[0].decode(errors="replace")
         text, (http, dnsmasq) = read(serial), self.logs()
         http, dnsmasq = http[http_seen:], dnsmasq[dnsmasq_seen:]
-        assert DONE in text, "%s: no config fetched within %d s (qemu: %s)\nserial log %s:\n%s\nhttp:\n%s\n" \
-            "dnsmasq:\n%s" % (name, BOOT_TIMEOUT, output.strip(), serial, text[-3000:], http, dnsmasq[-3000:])
+        assert DONE in text, "%s: the guest fetched no config (stopped after %d s, limit %d s; qemu: %s)\n" \
+            "serial log %s:\n%s\nhttp:\n%s\ndnsmasq:\n%s" % (
+                name, time.monotonic() - started, BOOT_TIMEOUT, output.strip(), serial, text[-3000:], http,
+                dnsmasq[-3000:])
         return text, re.findall(r'"GET (\S+) HTTP/[\d.]+" (\d+)', http), dnsmasq
 
 
