@@ -1,8 +1,9 @@
 """Run a batch of DHCP client cases and print {case name: result} as JSON (one ansible task per batch).
 
-A case is {"name", "mac" (optional), "options" (udhcpc -x values), "probe" (dhcp_probe.py arguments)}. A case
-with a MAC runs on a macvlan sub-interface of pxe0 carrying that MAC. Without "probe" the result is the lease
-busybox udhcpc obtained (udhcpc-json.sh prints it) or null; with "probe" it is dhcp_probe.py's list of replies.
+A case is {"name", "mac" (optional), "options" (udhcpc -x values), "request" (an IP to ask for, udhcpc -r),
+"probe" (dhcp_probe.py arguments)}. A case with a MAC runs on a macvlan sub-interface of pxe0 carrying that
+MAC. Without "probe" the result is the lease busybox udhcpc obtained (udhcpc-json.sh prints it) or null; with
+"probe" it is dhcp_probe.py's list of replies.
 dhcp_probe.py and udhcpc-json.sh (executable) sit beside this file. Used by the molecule scenario (in the
 client container) and by tests/integration/test_ipxe_dhcp_netns.py (in the client namespace).
 Usage: python3 dhcp_ask.py '<JSON list of cases>'
@@ -37,6 +38,8 @@ def run(case):
             "-s", os.path.join(HERE, "udhcpc-json.sh")]
     for option in case.get("options", []):
         args += ["-x", option]
+    if case.get("request"):
+        args += ["-r", case["request"]]
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     leases = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     return json.loads(leases[-1]) if proc.returncode == 0 and leases else None
