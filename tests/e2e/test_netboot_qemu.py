@@ -250,8 +250,7 @@ def assert_chain(lab, boot):
 
 
 def test_bios_e1000_ipxe_rom_boots_the_planned_node(lab):
-    boot = lab.boot("bios", ["-boot", "order=n,strict=on,reboot-timeout=1000"],
-                      "romfile=%s/pxe-e1000.rom" % ROMS)
+    boot = lab.boot("bios", ["-boot", "order=n,strict=on,reboot-timeout=1000"], "romfile=%s/pxe-e1000.rom" % ROMS)
     assert_chain(lab, boot)
 
 
