@@ -101,10 +101,14 @@ lint: venv collection
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
+# two scenarios at a time (each has its own container and network); a scenario's log is shown when it fails
 molecule: venv collection image
-	@scenarios=$$(ls extensions/molecule/*/molecule.yml 2>/dev/null | xargs -rn1 dirname | xargs -rn1 basename); \
-	for s in $$scenarios; do echo "== molecule scenario $$s"; \
-	  $(BIN)/molecule test -s $$s || exit 1; done  # from the root: collection mode loads extensions/molecule/config.yml
+	@mkdir -p $(BUILD)/molecule; \
+	ls extensions/molecule/*/molecule.yml | xargs -rn1 dirname | xargs -rn1 basename | \
+	  xargs -P 2 -I{} bash -c 'started=$$(date +%s); \
+	    if $(BIN)/molecule test -s {} > $(BUILD)/molecule/{}.log 2>&1; \
+	    then echo "molecule {}: passed in $$(( $$(date +%s) - started )) s"; \
+	    else tail -80 $(BUILD)/molecule/{}.log; echo "molecule {}: FAILED (log: build/molecule/{}.log)"; exit 1; fi'
 
 e2e: venv collection
 	@if ls tests/e2e/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -p no:cacheprovider tests/e2e; \
