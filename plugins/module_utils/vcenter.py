@@ -107,13 +107,16 @@ class VCenterClient:
 
     # -- session ---------------------------------------------------------------------------------------
 
+    def _ssl_context(self):
+        """Verifying by default; unverified only when validate_certs is false (labs)."""
+        if self.validate_certs:
+            return ssl.create_default_context()
+        return ssl._create_unverified_context()  # pylint: disable=protected-access
+
     def connect(self):
         if self._si is not None:
             return self
-        if self.validate_certs:
-            context = ssl.create_default_context()
-        else:
-            context = ssl._create_unverified_context()  # pylint: disable=protected-access
+        context = self._ssl_context()
         try:
             self._si = SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
                                     sslContext=context, connectionPoolTimeout=self._timeout)
@@ -367,10 +370,7 @@ class VCenterClient:
 
     def _datastore_file_request(self, method, datacenter, datastore, path, body=None):
         """One HTTPS request to ``/folder/<path>?dcPath=<dc>&dsName=<ds>``; returns (status, body bytes)."""
-        if self.validate_certs:
-            context = ssl.create_default_context()
-        else:
-            context = ssl._create_unverified_context()  # pylint: disable=protected-access
+        context = self._ssl_context()
         self.connect()
         cookie = self._si._stub.cookie.split(";")[0]  # pylint: disable=protected-access
         url = "/folder/%s?%s" % (quote(path.lstrip("/")), urlencode({"dcPath": datacenter, "dsName": datastore}))
