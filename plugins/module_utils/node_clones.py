@@ -213,14 +213,14 @@ class TaskChains:
                     in_flight[task] = chain
             if not in_flight:
                 continue
-            finished = self._finished(list(in_flight))
-            for task, (state, result, error) in finished.items():
+            finished = self.client.finished_tasks(list(in_flight))
+            for task, outcome in finished.items():
                 chain = in_flight.pop(task)
                 step = chain["steps"][chain["index"]]
-                if state != "success":
-                    chain["error"] = "%s failed: %s" % (step.replace("_", " "), error)
+                if not outcome.ok:
+                    chain["error"] = "%s failed: %s" % (step.replace("_", " "), outcome.error)
                     continue
-                chain["results"][step] = result
+                chain["results"][step] = outcome.result
                 chain["index"] += 1
                 if chain["index"] < len(chain["steps"]):
                     ready.appendleft(chain)  # finish started nodes before starting new ones
@@ -249,15 +249,6 @@ class TaskChains:
             chain["error"] = "%s failed: connection to vCenter lost (%s)" % (
                 chain["steps"][chain["index"]].replace("_", " "), exc)
         return None
-
-    def _finished(self, tasks):
-        done = {}
-        for row in self.client.retrieve_objects(tasks, ["info.state", "info.error", "info.result"]):
-            state = row.get("info.state")
-            if state in ("success", "error"):
-                error = row.get("info.error")
-                done[row["obj"]] = (state, row.get("info.result"), fault_message(error) if error is not None else None)
-        return done
 
 
 # -- the module's work -----------------------------------------------------------------------------------

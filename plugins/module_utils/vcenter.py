@@ -334,6 +334,17 @@ class VCenterClient:
 
     # -- tasks -------------------------------------------------------------------------------------------
 
+    def finished_tasks(self, tasks):
+        """One bulk read of ``tasks``: a TaskOutcome for each task that has finished, keyed by task."""
+        outcomes = {}
+        for row in self.retrieve_objects(tasks, ["info.state", "info.error", "info.result"]):
+            state = row.get("info.state")
+            if state in ("success", "error"):
+                error = row.get("info.error")
+                outcomes[row["obj"]] = TaskOutcome(row["obj"], state, row.get("info.result"),
+                                                   fault_message(error) if error is not None else None)
+        return outcomes
+
     def wait_for_tasks(self, tasks, timeout=600, poll=0.05, max_poll=1.0):
         """Wait for many tasks at once (one bulk read per poll); return a TaskOutcome per task, in order.
 
@@ -343,12 +354,7 @@ class VCenterClient:
         outcomes = {}
         deadline = time.monotonic() + timeout
         while pending:
-            for row in self.retrieve_objects(pending, ["info.state", "info.error", "info.result"]):
-                state = row.get("info.state")
-                if state in ("success", "error"):
-                    error = row.get("info.error")
-                    outcomes[row["obj"]] = TaskOutcome(row["obj"], state, row.get("info.result"),
-                                                       fault_message(error) if error is not None else None)
+            outcomes.update(self.finished_tasks(pending))
             pending = [t for t in pending if t not in outcomes]
             if not pending:
                 break

@@ -5,6 +5,7 @@ import pytest
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.node_clones import (
     MARKER_KEY, normalise_nodes, plan_actions)
+from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCenterClient
 
 
 def vm(name, power="poweredOn", marker="c1", template=False, mac=None):
@@ -101,18 +102,19 @@ class FakeTask:
         self.name, self.polls, self.error = name, polls, error
 
 
-class TaskReader:
-    """The one call TaskChains makes on the client: bulk reads of task states."""
+class TaskReader(VCenterClient):
+    """A client whose bulk reads of task states (the one call TaskChains makes) follow FakeTask."""
 
     def __init__(self):
+        super(TaskReader, self).__init__("vc.example.com", "user", "pass")
         self.reads = 0
         self.max_in_flight = 0
 
-    def retrieve_objects(self, tasks, properties):
+    def retrieve_objects(self, objects, properties):
         self.reads += 1
-        self.max_in_flight = max(self.max_in_flight, len(tasks))
+        self.max_in_flight = max(self.max_in_flight, len(objects))
         rows = []
-        for task in tasks:
+        for task in objects:
             task.polls -= 1
             if task.polls > 0:
                 rows.append({"obj": task, "info.state": "running"})
