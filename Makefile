@@ -34,8 +34,10 @@ help:
 deps: $(BUILD)/.apt-done
 $(BUILD)/.apt-done: Makefile
 	mkdir -p $(BUILD)
-	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null
+	# one apt run at a time on this machine (parallel checkouts share it)
+	$(SUDO) flock /tmp/netboot-coreos-apt.lock apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) flock /tmp/netboot-coreos-apt.lock \
+	  apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null
 	touch $@
 
 venv: $(VENV)/.done
