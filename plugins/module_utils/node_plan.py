@@ -21,8 +21,6 @@ import ipaddress
 import re
 import string
 
-from ansible.module_utils.six import string_types
-
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
 
 DEFAULT_NAME_FORMAT = "{cluster}-node{index:02d}"
@@ -38,13 +36,18 @@ NODE_KEYS = ("name", "hostname", "mac", "ip", "roles", "labels", "taints", "num_
 
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 _LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_TAINT_RE = re.compile(r"^(?P<key>[A-Za-z0-9][-A-Za-z0-9_./]*)(=(?P<value>[-A-Za-z0-9_.]*))?:(?P<effect>\w+)$")
+# A node name becomes the VM name, the default host name and part of log lines: no '/', spaces or '%'.
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+NAME_RULE = "use 1-80 letters, digits, '.', '-' or '_' starting with a letter or digit (it becomes the VM name)"
+# Kubernetes label and taint syntax: a key is [prefix/]name, a value is empty or a name (both 63 characters).
+_K8S_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
+_TAINT_RE = re.compile(r"^(?P<key>[^=:]+)(=(?P<value>[^:]*))?:(?P<effect>\w+)$")
 _OMIT_PREFIX = "__omit_place_holder__"
 
 
 def _unset(value):
     """None, '' and Ansible's omit placeholder all mean 'not given'."""
-    return value is None or (isinstance(value, string_types) and (value == "" or value.startswith(_OMIT_PREFIX)))
+    return value is None or (isinstance(value, str) and (value == "" or value.startswith(_OMIT_PREFIX)))
 
 
 # -- MACs ------------------------------------------------------------------------------------------------
@@ -60,7 +63,7 @@ def int_to_mac(value):
 
 def normalise_mac(mac, node):
     """A lowercase MAC inside VMware's static range, or ValidationError naming it and the node."""
-    if not isinstance(mac, string_types) or not _MAC_RE.match(mac):
+    if not isinstance(mac, str) or not _MAC_RE.match(mac):
         raise ValidationError("node '%s': mac %r is not a MAC address; use the form 00:50:56:xx:xx:xx" % (node, mac))
     value = mac_to_int(mac)
     if not MAC_PREFIX <= value < MAC_PREFIX + MAC_SPACE:
@@ -152,8 +155,8 @@ def assign_ips(nodes, ip_range):
 
 def validate_hostname(hostname, node):
     """RFC 1123 host name, lowercase (Kubernetes node names must be)."""
-    labels = hostname.split(".") if isinstance(hostname, string_types) else [None]
-    if not isinstance(hostname, string_types) or len(hostname) > 253 or not all(
+    labels = hostname.split(".") if isinstance(hostname, str) else [None]
+    if not isinstance(hostname, str) or len(hostname) > 253 or not all(
             label and _LABEL_RE.match(label) for label in labels):
         raise ValidationError(
             "node '%s': hostname %r is not a valid RFC 1123 host name; use lowercase letters, digits and '-', "
@@ -162,7 +165,7 @@ def validate_hostname(hostname, node):
 
 
 def _format_fields(fmt, option):
-    if not isinstance(fmt, string_types):
+    if not isinstance(fmt, str):
         raise ValidationError("%s %r must be a string (str.format syntax)" % (option, fmt))
     try:
         parsed = string.Formatter().parse(fmt)
@@ -187,9 +190,15 @@ def generated_names(cluster_name, count, name_format, start):
     if "index" not in _format_fields(name_format, "name_format"):
         raise ValidationError("name_format %r must contain {index} (str.format syntax, e.g. 'node{index:02d}' "
                               "or '{cluster}-node-{index:02d}')" % name_format)
-    return [(index, _apply_format(name_format, "name_format", ("cluster", "index"),
-                                  dict(cluster=cluster_name, index=index), "#%d" % index))
-            for index in range(start, start + count)]
+    names = []
+    for index in range(start, start + count):
+        name = _apply_format(name_format, "name_format", ("cluster", "index"), dict(cluster=cluster_name, index=index),
+                             "#%d" % index)
+        if not _NAME_RE.match(name):
+            raise ValidationError("name_format %r gives node name %r, which is not valid; %s"
+                                  % (name_format, name, NAME_RULE))
+        names.append((index, name))
+    return names
 
 
 def hostname_for(node, hostname_format, cluster_name):
@@ -221,7 +230,7 @@ def _positive_int(value, key, node):
 def _roles(value, node):
     if _unset(value):
         return list(DEFAULT_ROLES)
-    roles = [value] if isinstance(value, string_types) else value
+    roles = [value] if isinstance(value, str) else value
     if not isinstance(roles, (list, tuple)) or not roles:
         raise ValidationError("node '%s': roles %r must be a non-empty list of %s" % (node, value, ", ".join(RANCHER_ROLES)))
     for role in roles:
@@ -231,12 +240,33 @@ def _roles(value, node):
     return [r for r in RANCHER_ROLES if r in roles]
 
 
+def _k8s_key(key):
+    """True for a Kubernetes qualified name: ``[DNS-subdomain/]name``, the name at most 63 characters."""
+    prefix, name = key.rpartition("/")[::2]
+    if prefix and (len(prefix) > 253 or not all(label and _LABEL_RE.match(label) for label in prefix.split("."))):
+        return False
+    return bool(_K8S_NAME_RE.match(name))
+
+
+def _k8s_value(value):
+    return value == "" or bool(_K8S_NAME_RE.match(value))
+
+
 def _labels(value, node):
     if _unset(value):
         return {}
     if not isinstance(value, dict):
         raise ValidationError("node '%s': labels %r must be a mapping of label key to value" % (node, value))
-    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    labels = {}
+    for key, text in value.items():
+        key, text = str(key), "" if text is None else str(text)
+        if not _k8s_key(key) or not _k8s_value(text):
+            raise ValidationError(
+                "node '%s': label %s=%s is not a valid Kubernetes label; a key is [prefix/]name and a value is "
+                "empty or a name, a name being at most 63 letters, digits, '-', '_' or '.' that start and end "
+                "with a letter or digit (the prefix a lowercase DNS name)" % (node, key, text))
+        labels[key] = text
+    return labels
 
 
 def _taint(value, node):
@@ -244,10 +274,11 @@ def _taint(value, node):
         if set(value) - {"key", "value", "effect"} or "key" not in value or "effect" not in value:
             raise ValidationError("node '%s': taint %r needs key, effect and optional value" % (node, value))
         value = "%s=%s:%s" % (value["key"], value.get("value") or "", value["effect"])
-    match = _TAINT_RE.match(value) if isinstance(value, string_types) else None
-    if not match or match.group("effect") not in TAINT_EFFECTS:
-        raise ValidationError("node '%s': taint %r is not 'key=value:Effect' with Effect one of %s"
-                              % (node, value, ", ".join(TAINT_EFFECTS)))
+    match = _TAINT_RE.match(value) if isinstance(value, str) else None
+    if (not match or match.group("effect") not in TAINT_EFFECTS or not _k8s_key(match.group("key"))
+            or not _k8s_value(match.group("value") or "")):
+        raise ValidationError("node '%s': taint %r is not 'key=value:Effect' with a Kubernetes label key and value "
+                              "and Effect one of %s" % (node, value, ", ".join(TAINT_EFFECTS)))
     return "%s=%s:%s" % (match.group("key"), match.group("value") or "", match.group("effect"))
 
 
@@ -259,19 +290,42 @@ def _taints(value, node):
     return [_taint(t, node) for t in value]
 
 
-def _entry(entry, position):
-    if isinstance(entry, string_types):
-        entry = {"name": entry}
-    if not isinstance(entry, dict):
-        raise ValidationError("nodes[%d] %r must be a mapping with at least a name" % (position, entry))
-    name = entry.get("name")
-    if _unset(name) or not isinstance(name, string_types) or not name.strip():
+def _node_name(name, position, entry):
+    if _unset(name):
         raise ValidationError("nodes[%d] has no name: %r" % (position, entry))
-    unknown = sorted(set(entry) - set(NODE_KEYS))
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValidationError("nodes[%d]: name %r is not a valid node name; %s" % (position, name, NAME_RULE))
+    return name
+
+
+def _unknown_keys(record, name):
+    unknown = sorted(str(k) for k in set(record) - set(NODE_KEYS))
     if unknown:
         raise ValidationError("node '%s': unknown key(s) %s; valid keys: %s"
                               % (name, ", ".join(unknown), ", ".join(NODE_KEYS)))
+
+
+def _entry(entry, position):
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    if not isinstance(entry, dict):
+        raise ValidationError("nodes[%d] %r must be a mapping with at least a name" % (position, entry))
+    _unknown_keys(entry, _node_name(entry.get("name"), position, entry))
     return entry
+
+
+def _settings(entry, name):
+    """The normalised fields of one entry or record besides its name and hostname (None where not given)."""
+    return {
+        "name": name,
+        "mac": None if _unset(entry.get("mac")) else normalise_mac(entry["mac"], name),
+        "ip": None if _unset(entry.get("ip")) else normalise_ip(entry["ip"], name),
+        "roles": _roles(entry.get("roles"), name),
+        "labels": _labels(entry.get("labels"), name),
+        "taints": _taints(entry.get("taints"), name),
+        "num_cpus": _positive_int(entry.get("num_cpus"), "num_cpus", name),
+        "memory_mb": _positive_int(entry.get("memory_mb"), "memory_mb", name),
+    }
 
 
 def _count(count):
@@ -292,7 +346,7 @@ def build_node_plan(nodes=None, cluster_name=None, count=None, name_format=None,
     ``nodes`` with those names add per-node settings; entries naming nodes beyond ``count`` are kept for
     later and left out. Without ``count`` the ``nodes`` list is the plan, in its order.
     """
-    if _unset(cluster_name) or not isinstance(cluster_name, string_types):
+    if _unset(cluster_name) or not isinstance(cluster_name, str):
         raise ValidationError("cluster_name is required (it seeds the nodes' MACs and marks their VMs): got %r"
                               % (cluster_name,))
     if _unset(nodes):
@@ -314,21 +368,8 @@ def build_node_plan(nodes=None, cluster_name=None, count=None, name_format=None,
         planned = [(index, by_name.get(name, {"name": name}))
                    for index, name in generated_names(cluster_name, _count(count), fmt, int(start))]
 
-    plan = []
-    for index, entry in planned:
-        name = entry["name"]
-        plan.append({
-            "name": name,
-            "index": index,
-            "hostname": entry.get("hostname"),
-            "mac": None if _unset(entry.get("mac")) else normalise_mac(entry["mac"], name),
-            "ip": None if _unset(entry.get("ip")) else normalise_ip(entry["ip"], name),
-            "roles": _roles(entry.get("roles"), name),
-            "labels": _labels(entry.get("labels"), name),
-            "taints": _taints(entry.get("taints"), name),
-            "num_cpus": _positive_int(entry.get("num_cpus"), "num_cpus", name),
-            "memory_mb": _positive_int(entry.get("memory_mb"), "memory_mb", name),
-        })
+    plan = [dict(_settings(entry, entry["name"]), index=index, hostname=entry.get("hostname"))
+            for index, entry in planned]
     names = set()
     for node in plan:
         if node["name"] in names:
@@ -345,3 +386,39 @@ def build_node_plan(nodes=None, cluster_name=None, count=None, name_format=None,
         validate_hostname(node["hostname"], node["name"])
     unique_values(plan, "hostname")
     return [{key: node[key] for key in NODE_KEYS} for node in plan]
+
+
+def check_nodes(nodes, source="the node plan"):
+    """The normalised records of ``nodes`` (node plan records), or ValidationError naming the node and the field.
+
+    Consumers of the plan (DHCP reservations, boot files, clones, the Rancher join) call this instead of checking
+    records themselves. ``name`` and ``mac`` are required; the other fields of NODE_KEYS default as the plan
+    does (``hostname`` to the lowercased name). A valid plan comes back equal to itself.
+    """
+    if not isinstance(nodes, (list, tuple)):
+        raise ValidationError("%s must be a list of node records (the netboot.coreos.node_plan filter's output), "
+                              "got %s" % (source, type(nodes).__name__))
+    checked = []
+    try:
+        for position, record in enumerate(nodes):
+            checked.append(_checked_record(record, position))
+        for key in ("name", "mac", "ip", "hostname"):
+            unique_values(checked, key)
+    except ValidationError as exc:
+        raise ValidationError("%s: %s" % (source, exc.msg))
+    return checked
+
+
+def _checked_record(record, position):
+    if not isinstance(record, dict):
+        raise ValidationError("nodes[%d] must be a node record (a mapping with name, mac, ...), got %r"
+                              % (position, record))
+    name = _node_name(record.get("name"), position, record)
+    _unknown_keys(record, name)
+    if _unset(record.get("mac")):
+        raise ValidationError("node '%s' has no mac; every node record needs one (records come from the "
+                              "netboot.coreos.node_plan filter)" % name)
+    node = _settings(record, name)
+    hostname = record.get("hostname")
+    node["hostname"] = validate_hostname(name.lower() if _unset(hostname) else hostname, name)
+    return {key: node[key] for key in NODE_KEYS}

@@ -18,12 +18,9 @@ import re
 import shlex
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
+from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import check_nodes
 
 PROVISIONINGS = ("rke1", "v2prov", "v1")
-ROLES = ("etcd", "controlplane", "worker")
-TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-TAINT_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_./]*)(=([-A-Za-z0-9_.]*))?:(%s)$" % "|".join(TAINT_EFFECTS))
-LABEL_KEY_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 UNIT_NAME = "rancher-join.service"
 STATE_DIR = "/var/lib/rancher-join"
 # /usr is read-only on Flatcar and Fedora CoreOS; /opt is writable (and /opt/bin is on Flatcar's PATH).
@@ -47,49 +44,6 @@ def _require(token_result, key, provisioning):
     return value
 
 
-def _node_identity(node):
-    if not isinstance(node, dict):
-        raise ValidationError("rancher_join: node must be a node plan record (a dict), got %s" % type(node).__name__)
-    hostname = node.get("hostname") or node.get("name")
-    if not hostname or not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", str(hostname)):
-        raise ValidationError("rancher_join: node %r has no valid hostname (lower-case letters, digits, '-', '.')"
-                              % (node.get("name") or hostname))
-    return str(hostname)
-
-
-def _roles(node):
-    roles = node.get("roles") or ["worker"]
-    if isinstance(roles, str):
-        roles = [roles]
-    bad = [r for r in roles if r not in ROLES]
-    if bad:
-        raise ValidationError("rancher_join: node %s has unknown role(s) %s; valid roles: %s"
-                              % (node.get("name"), ", ".join(map(str, bad)), ", ".join(ROLES)))
-    return [r for r in ROLES if r in roles]  # Rancher's order, no duplicates
-
-
-def _labels(node):
-    labels = node.get("labels") or {}
-    if not isinstance(labels, dict):
-        raise ValidationError("rancher_join: labels of node %s must be a dict of key: value" % node.get("name"))
-    for key, value in labels.items():
-        if not LABEL_KEY_RE.match(str(key)) or not re.match(r"^[-A-Za-z0-9_.]*$", str(value)):
-            raise ValidationError("rancher_join: label %s=%s of node %s is not a valid Kubernetes label"
-                                  % (key, value, node.get("name")))
-    return ["%s=%s" % (k, labels[k]) for k in sorted(labels)]
-
-
-def _taints(node):
-    taints = node.get("taints") or []
-    if isinstance(taints, str):
-        taints = [taints]
-    for taint in taints:
-        if not TAINT_RE.match(str(taint)):
-            raise ValidationError("rancher_join: taint '%s' of node %s is not key=value:Effect with Effect one of %s"
-                                  % (taint, node.get("name"), ", ".join(TAINT_EFFECTS)))
-    return [str(t) for t in taints]
-
-
 def rke1_command(token_result, server, node):
     """docker run of rancher/rancher-agent with --server/--token/--ca-checksum, node name/address and roles."""
     words = RKE1_DOCKER_ARGS + [_require(token_result, "agent_image", "rke1"), "--server", server,
@@ -100,15 +54,19 @@ def rke1_command(token_result, server, node):
     return [_quote(words)]
 
 
+def _labels(node):
+    return ["%s=%s" % (k, node["labels"][k]) for k in sorted(node["labels"])]
+
+
 def _node_flags(node, taint_flag):
     """Name, address, roles, labels and taints of the node, as rancher-agent and system-agent take them."""
-    words = ["--node-name", _node_identity(node)]
-    if node.get("ip"):
+    words = ["--node-name", node["hostname"]]
+    if node["ip"]:
         words += ["--address", node["ip"], "--internal-address", node["ip"]]
-    words += ["--%s" % role for role in _roles(node)]
+    words += ["--%s" % role for role in node["roles"]]
     for label in _labels(node):
         words += ["--label", label]
-    for taint in _taints(node):
+    for taint in node["taints"]:
         words += [taint_flag, taint]
     return words
 
@@ -140,10 +98,9 @@ def v1_command(token_result, node):
     """Rancher 1.x: docker run of rancher/agent with the registration URL; host labels and agent IP as env."""
     words = list(V1_DOCKER_ARGS[:4])
     labels = _labels(node)
-    _node_identity(node)
     if labels:
         words += ["-e", "CATTLE_HOST_LABELS=%s" % "&".join(labels)]
-    if node.get("ip"):
+    if node["ip"]:
         words += ["-e", "CATTLE_AGENT_IP=%s" % node["ip"]]
     words += V1_DOCKER_ARGS[4:] + [_require(token_result, "agent_image", "v1"),
                                    _require(token_result, "registration_url", "v1")]
@@ -186,6 +143,7 @@ def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX, sta
     if not isinstance(token_result, dict):
         raise ValidationError("rancher_join: token_result must be the registered result of "
                               "netboot.coreos.rancher_token, got %s" % type(token_result).__name__)
+    node = check_nodes([node], source="rancher_join")[0]
     provisioning = token_result.get("provisioning")
     if provisioning not in PROVISIONINGS:
         raise ValidationError("rancher_join: token_result.provisioning is %r; expected one of %s"
@@ -210,7 +168,7 @@ def render_join(token_result, node, url=None, bin_prefix=DEFAULT_BIN_PREFIX, sta
     script = "\n".join([
         "#!/bin/sh",
         "# Joins %s to Rancher (%s) with a registration token; written by netboot.coreos.rancher_join."
-        % (_node_identity(node), provisioning),
+        % (node["hostname"], provisioning),
         "set -eu",
         "umask 077",
     ] + commands + [""])

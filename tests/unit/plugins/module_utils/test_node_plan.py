@@ -190,3 +190,90 @@ def test_filter_plugin_raises_ansible_filter_error():
     assert node_plan([], cluster_name="c", count=1, name_format="x{index}")[0]["name"] == "x1"
     with pytest.raises(AnsibleFilterError, match="node_plan: duplicate node name 'a'"):
         node_plan(["a", "a"], cluster_name="c")
+
+
+# -- names, labels and taints the consumers would reject fail here, in the plan ---------------------------
+
+@pytest.mark.parametrize("name", ["web/1", "web 1", "-web", "a" * 81, "node%1"])
+def test_node_names_that_cannot_be_vm_names_are_named(name):
+    msg = error_of([name])
+    assert "name %r is not a valid node name" % name in msg and "letters, digits" in msg
+
+
+def test_generated_names_are_checked_too():
+    msg = error_of(count=1, name_format="node {index}")
+    assert "name_format 'node {index}' gives node name 'node 1', which is not valid" in msg
+
+
+@pytest.mark.parametrize("labels, shown", [
+    ({"bad key": "x"}, "label bad key=x"),
+    ({"zone": "a b"}, "label zone=a b"),
+    ({"Example.com/tier": "gold"}, "label Example.com/tier=gold"),
+    ({"k": "x" * 64}, "label k=" + "x" * 64),
+])
+def test_labels_follow_kubernetes_syntax(labels, shown):
+    msg = error_of([{"name": "a", "labels": labels}])
+    assert "node 'a': %s is not a valid Kubernetes label" % shown in msg
+
+
+def test_valid_kubernetes_labels_and_taints_pass():
+    node = plan([{"name": "a", "labels": {"example.com/tier": "gold", "zone": "", "Node_Type.x": "A-1"},
+                  "taints": ["node-role.kubernetes.io/infra=:NoSchedule"]}])[0]
+    assert node["labels"] == {"example.com/tier": "gold", "zone": "", "Node_Type.x": "A-1"}
+    assert node["taints"] == ["node-role.kubernetes.io/infra=:NoSchedule"]
+
+
+@pytest.mark.parametrize("taint", ["bad key=x:NoSchedule", "k=a b:NoSchedule", "k=v:Sometimes", "dedicated=infra"])
+def test_taints_follow_kubernetes_syntax(taint):
+    assert "node 'a': taint %r is not 'key=value:Effect'" % taint in error_of([{"name": "a", "taints": [taint]}])
+
+
+# -- check_nodes: the one check consumers of the plan call ------------------------------------------------
+
+def check_error(nodes, **kwargs):
+    with pytest.raises(ValidationError) as err:
+        np.check_nodes(nodes, **kwargs)
+    assert "\n" not in err.value.msg
+    return err.value.msg
+
+
+def test_check_nodes_returns_a_valid_plan_unchanged():
+    nodes = plan([{"name": "cp1", "roles": ["etcd", "controlplane"], "labels": {"zone": "a"},
+                   "taints": ["dedicated=infra:NoSchedule"], "num_cpus": 4}, "w1"], ip_range="10.0.0.0/28")
+    assert np.check_nodes(nodes) == nodes
+
+
+def test_check_nodes_fills_defaults_and_normalises():
+    assert np.check_nodes([{"name": "W1", "mac": "00:50:56:00:00:AB", "num_cpus": "2"}]) == [{
+        "name": "W1", "hostname": "w1", "mac": "00:50:56:00:00:ab", "ip": None, "roles": ["worker"], "labels": {},
+        "taints": [], "num_cpus": 2, "memory_mb": None}]
+
+
+def test_check_nodes_names_the_node_without_mac():
+    msg = check_error([{"name": "n1", "hostname": "n1"}])
+    assert msg.startswith("the node plan: node 'n1' has no mac") and "netboot.coreos.node_plan" in msg
+
+
+@pytest.mark.parametrize("record, words", [
+    ({"name": "a", "mac": "00:50:56:00:00:01", "labels": {"bad key": "x"}}, "node 'a': label bad key=x"),
+    ({"name": "a", "mac": "00:50:56:00:00:01", "roles": ["master"]}, "node 'a': role 'master'"),
+    ({"name": "a", "mac": "00:50:56:00:00:01", "num_cpus": "many"}, "node 'a': num_cpus 'many'"),
+    ({"name": "a", "mac": "00:50:56:00:00:01", "hostname": "Bad_Host"}, "node 'a': hostname 'Bad_Host'"),
+    ({"name": "a", "mac": "00:0c:29:00:00:01"}, "node 'a': mac '00:0c:29:00:00:01' is outside"),
+    ({"name": "a", "mac": "00:50:56:00:00:01", "cpus": 2}, "node 'a': unknown key(s) cpus"),
+    ({"name": "web/1", "mac": "00:50:56:00:00:01"}, "name 'web/1' is not a valid node name"),
+    ({"mac": "00:50:56:00:00:01"}, "nodes[0] has no name"),
+    ("w1", "nodes[0] must be a node record"),
+])
+def test_check_nodes_names_node_and_field(record, words):
+    msg = check_error([record], source="ipxe_dhcp_nodes")
+    assert msg.startswith("ipxe_dhcp_nodes: ") and words in msg
+
+
+def test_check_nodes_rejects_duplicates_and_non_lists():
+    one = {"name": "a", "mac": "00:50:56:00:00:01"}
+    assert "duplicate mac '00:50:56:00:00:01' on nodes 'a' and 'b'" in check_error([one, dict(one, name="b")])
+    assert "duplicate name 'a'" in check_error([one, dict(one, mac="00:50:56:00:00:02")])
+    two = {"name": "b", "mac": "00:50:56:00:00:02", "hostname": "x"}
+    assert "duplicate hostname 'x'" in check_error([dict(one, hostname="x"), two])
+    assert "the node plan must be a list of node records" in check_error({"name": "a"})

@@ -57,7 +57,7 @@ def test_rke1_runs_rancher_agent_with_token_checksum_roles_labels_taints():
 
 
 def test_rke1_public_ca_has_no_checksum_and_default_role_is_worker():
-    node = dict(name="n2", hostname="n2", ip=None, roles=[], labels={}, taints=[])
+    node = dict(name="n2", hostname="n2", mac="00:50:56:00:00:02", ip=None, labels={}, taints=[])
     words = last_command(render_join(dict(RKE1, ca_checksum=""), node))
     assert "--ca-checksum" not in words and "--address" not in words
     assert words[-3:] == ["--node-name", "n2", "--worker"]
@@ -136,10 +136,11 @@ def test_fragment_merges_with_combine_append():
     (dict(RKE1, provisioning="rke2"), NODE, {}, "token_result.provisioning is 'rke2'; expected one of rke1, v2prov, v1"),
     (dict(RKE1, token=""), NODE, {}, "token_result has no token, which a rke1 join needs"),
     (dict(V1, registration_url=None), NODE, {}, "token_result has no registration_url, which a v1 join needs"),
-    (RKE1, dict(NODE, roles=["master"]), {}, "unknown role(s) master; valid roles: etcd, controlplane, worker"),
-    (RKE1, dict(NODE, taints=["dedicated=infra"]), {}, "taint 'dedicated=infra' of node prod-node01 is not key=value:Effect"),
-    (RKE1, dict(NODE, labels={"bad key": "x"}), {}, "label bad key=x of node prod-node01 is not a valid Kubernetes label"),
-    (RKE1, dict(NODE, hostname="Bad_Host", name="x"), {}, "node 'x' has no valid hostname"),
+    (RKE1, dict(NODE, roles=["master"]), {}, "rancher_join: node 'prod-node01': role 'master' is not a Rancher node role; use etcd, controlplane, worker"),
+    (RKE1, dict(NODE, taints=["dedicated=infra"]), {}, "rancher_join: node 'prod-node01': taint 'dedicated=infra' is not 'key=value:Effect'"),
+    (RKE1, dict(NODE, labels={"bad key": "x"}), {}, "rancher_join: node 'prod-node01': label bad key=x is not a valid Kubernetes label"),
+    (RKE1, dict(NODE, hostname="Bad_Host", name="x"), {}, "rancher_join: node 'x': hostname 'Bad_Host' is not a valid RFC 1123 host name"),
+    (RKE1, dict(NODE, mac=None), {}, "rancher_join: node 'prod-node01' has no mac"),
     (V2PROV, NODE, {"bin_prefix": "/usr/local"}, "bin_prefix '/usr/local' must be an absolute path outside the read-only /usr"),
     (RKE1, NODE, {"url": "rancher.example.com"}, "url 'rancher.example.com' is not a Rancher server URL"),
     ("not a dict", NODE, {}, "token_result must be the registered result of netboot.coreos.rancher_token"),
