@@ -37,10 +37,13 @@ except ImportError:
 # The connection options every vCenter module takes (documented by the netboot.coreos.vcenter fragment).
 VCENTER_ARGUMENT_SPEC = dict(
     hostname=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_HOST"])),
-    username=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_USER"])),
-    password=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["VMWARE_PASSWORD"])),
+    username=dict(type="str", required=True, aliases=["admin", "user"], fallback=(env_fallback, ["VMWARE_USER"])),
+    password=dict(type="str", required=True, no_log=True, aliases=["pass", "pwd"],
+                  fallback=(env_fallback, ["VMWARE_PASSWORD"])),
     port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
     validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
+    proxy_host=dict(type="str", fallback=(env_fallback, ["VMWARE_PROXY_HOST"])),
+    proxy_port=dict(type="int", fallback=(env_fallback, ["VMWARE_PROXY_PORT"])),
 )
 
 
@@ -83,10 +86,16 @@ def fault_message(fault):
 class VCenterClient:
     """A logged-in vCenter session with the lookups and bulk reads the modules need."""
 
-    def __init__(self, hostname, username, password, port=443, validate_certs=True, timeout=60):
+    def __init__(self, hostname, username, password, port=443, validate_certs=True, timeout=60,
+                 proxy_host=None, proxy_port=None):
         if not HAS_PYVMOMI:
             raise VCenterError("the pyvmomi Python library is required: pip install pyvmomi")
+        if proxy_host and not proxy_port:
+            raise VCenterError("proxy_host %s needs proxy_port (VMWARE_PROXY_PORT), the port of the HTTP proxy"
+                               % proxy_host)
         self.hostname = hostname
+        self.proxy_host = proxy_host or None
+        self.proxy_port = proxy_port if proxy_host else None
         self.username = username
         self.port = port
         self.validate_certs = validate_certs
@@ -99,11 +108,15 @@ class VCenterClient:
     def from_params(cls, params):
         """Build a client from a module's params (the keys of VCENTER_ARGUMENT_SPEC)."""
         return cls(params["hostname"], params["username"], params["password"], params["port"],
-                   params["validate_certs"])
+                   params["validate_certs"], proxy_host=params.get("proxy_host"), proxy_port=params.get("proxy_port"))
 
     @property
     def endpoint(self):
-        return "https://%s:%s" % (self.hostname, self.port)
+        """vCenter's URL as errors name it, with the proxy it is reached through."""
+        url = "https://%s:%s" % (self.hostname, self.port)
+        if self.proxy_host:
+            url += " (through proxy %s:%s)" % (self.proxy_host, self.proxy_port)
+        return url
 
     # -- session ---------------------------------------------------------------------------------------
 
@@ -119,7 +132,8 @@ class VCenterClient:
         context = self._ssl_context()
         try:
             self._si = SmartConnect(host=self.hostname, user=self.username, pwd=self._password, port=self.port,
-                                    sslContext=context, connectionPoolTimeout=self._timeout)
+                                    sslContext=context, connectionPoolTimeout=self._timeout,
+                                    httpProxyHost=self.proxy_host, httpProxyPort=self.proxy_port)
         except vim.fault.InvalidLogin:
             raise VCenterConnectionError(
                 "vCenter %s rejected the login for user '%s': check username and password "
@@ -381,7 +395,13 @@ class VCenterClient:
         cookie = self._si._stub.cookie.split(";")[0]  # pylint: disable=protected-access
         url = "/folder/%s?%s" % (quote(path.lstrip("/")), urlencode({"dcPath": datacenter, "dsName": datastore}))
         where = "[%s] %s" % (datastore, path)
-        connection = http_client.HTTPSConnection(self.hostname, self.port, context=context, timeout=self._timeout)
+        if self.proxy_host:
+            connection = http_client.HTTPSConnection(self.proxy_host, self.proxy_port, context=context,
+                                                     timeout=self._timeout)
+            connection.set_tunnel(self.hostname, self.port)
+        else:
+            connection = http_client.HTTPSConnection(self.hostname, self.port, context=context,
+                                                     timeout=self._timeout)
         try:
             connection.request(method, url, body=body, headers={"Cookie": cookie, "Content-Type": "application/octet-stream"})
             response = connection.getresponse()
