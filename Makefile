@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 BUILD := $(CURDIR)/build
 COLLECTIONS := $(BUILD)/collections
 SANITY_ROOT := $(BUILD)/sanity/ansible_collections/netboot/coreos
+SANITY_HOME := $(BUILD)/sanity/home
 IMAGE := localhost/netboot-debian-systemd:bookworm
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -17,8 +18,10 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOWS := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-APT_PACKAGES := python3-venv golang-go golang-github-vmware-govmomi-dev podman runc debootstrap \
-	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static gnupg rsync iproute2 \
+# the venv and the unit tier need only the first line; the other tiers need all
+BASE_APT_PACKAGES := python3-venv gnupg
+APT_PACKAGES := $(BASE_APT_PACKAGES) golang-go golang-github-vmware-govmomi-dev podman runc debootstrap \
+	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static rsync iproute2 \
 	curl util-linux
 
 .PHONY: help deps venv collection vcsim image lab lab-stop test unit sanity lint integration molecule e2e \
@@ -31,17 +34,23 @@ help:
 
 # -- set-up -----------------------------------------------------------------------------------------------
 
-deps: $(BUILD)/.apt-done
-$(BUILD)/.apt-done: Makefile
+# one apt run at a time on this machine (parallel checkouts share it)
+define apt_install
 	mkdir -p $(BUILD)
-	# one apt run at a time on this machine (parallel checkouts share it)
 	$(SUDO) flock /tmp/netboot-coreos-apt.lock apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) flock /tmp/netboot-coreos-apt.lock \
-	  apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null
+	  apt-get install -y -qq --no-install-recommends $(1) >/dev/null
 	touch $@
+endef
+
+deps: $(BUILD)/.apt-done
+$(BUILD)/.apt-done: Makefile
+	$(call apt_install,$(APT_PACKAGES))
+$(BUILD)/.apt-base-done: Makefile
+	$(call apt_install,$(BASE_APT_PACKAGES))
 
 venv: $(VENV)/.done
-$(VENV)/.done: requirements-dev.txt | $(BUILD)/.apt-done
+$(VENV)/.done: requirements-dev.txt | $(BUILD)/.apt-base-done
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
@@ -87,15 +96,16 @@ unit: venv collection
 integration: venv collection vcsim
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/integration
 
-# ansible-test needs a real copy under ansible_collections/<ns>/<name>; serialised so parallel runs don't clash
-sanity: venv
-	mkdir -p $(SANITY_ROOT) $(HOME)/.ansible/test/cache
-	cp tests/sanity/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# ansible-test needs a real copy under ansible_collections/<ns>/<name>; serialised so parallel runs don't clash.
+# Its caches (~/.ansible/test: get-pip, sanity venvs) go to build/sanity/home, not the user's home.
+sanity: venv deps
+	mkdir -p $(SANITY_ROOT) $(SANITY_HOME)/.ansible/test/cache
+	cp tests/sanity/get_pip_offline.py $(SANITY_HOME)/.ansible/test/cache/get_pip_24_2.py
 	flock $(BUILD)/.sanity.lock bash -c '\
 	  rsync -a --delete --exclude .venv --exclude build --exclude tests/output --exclude .git \
 	    --exclude __pycache__ --exclude .pytest_cache ./ $(SANITY_ROOT)/ && \
 	  cp -a .git $(SANITY_ROOT)/.git 2>/dev/null; \
-	  cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --color no -v'
+	  cd $(SANITY_ROOT) && HOME=$(SANITY_HOME) $(BIN)/ansible-test sanity --python 3.11 --color no -v'
 
 lint: venv collection
 	$(BIN)/yamllint -s .
@@ -112,7 +122,7 @@ molecule: venv collection image
 	    then echo "molecule {}: passed in $$(( $$(date +%s) - started )) s"; \
 	    else tail -80 $(BUILD)/molecule/{}.log; echo "molecule {}: FAILED (log: build/molecule/{}.log)"; exit 1; fi'
 
-e2e: venv collection
+e2e: venv collection deps
 	@if ls tests/e2e/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -p no:cacheprovider tests/e2e; \
 	  else echo "e2e: no end-to-end tests yet"; fi
 
