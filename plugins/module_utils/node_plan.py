@@ -342,13 +342,18 @@ def build_node_plan(nodes=None, cluster_name=None, count=None, name_format=None,
                     hostname_format=None, start=1):
     """Return the normalised node plan (a list of dicts, see NODE_KEYS) or raise ValidationError.
 
-    With ``count`` the names come from ``name_format`` (indexes ``start``..``start+count-1``) and entries of
+    Either ``nodes`` or ``count`` must be given: an empty plan is a statement (``[]`` or ``count=0``), never the
+    result of a missing setting. With ``count`` the names come from ``name_format`` (indexes ``start``..``start+count-1``) and entries of
     ``nodes`` with those names add per-node settings; entries naming nodes beyond ``count`` are kept for
     later and left out. Without ``count`` the ``nodes`` list is the plan, in its order.
     """
     if _unset(cluster_name) or not isinstance(cluster_name, str):
         raise ValidationError("cluster_name is required (it seeds the nodes' MACs and marks their VMs): got %r"
                               % (cluster_name,))
+    if _unset(nodes) and _unset(count):
+        raise ValidationError("nothing describes the nodes: give a count (coreos_node_count, with "
+                              "coreos_node_name_format) or a node list (coreos_nodes); coreos_node_count: 0 or "
+                              "coreos_nodes: [] plans no nodes on purpose")
     if _unset(nodes):
         nodes = []
     if not isinstance(nodes, (list, tuple)):

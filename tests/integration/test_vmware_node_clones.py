@@ -60,6 +60,7 @@ class Lab:
                     template=self.template_name, cluster_name=cluster, nodes=nodes, **extra)
 
     def playbook_vars(self, cluster, **extra):
+        extra.setdefault("coreos_node_count", 0)  # the plan's description (tests give the plan or a scale count)
         return dict(vcenter_hostname=self.vcsim["hostname"], vcenter_port=self.vcsim["port"],
                     vcenter_username=self.vcsim["username"], vcenter_password=self.vcsim["password"],
                     vcenter_validate_certs=False, vcenter_datacenter="DC0", vcenter_cluster="DC0_C0",

@@ -277,3 +277,15 @@ def test_check_nodes_rejects_duplicates_and_non_lists():
     two = {"name": "b", "mac": "00:50:56:00:00:02", "hostname": "x"}
     assert "duplicate hostname 'x'" in check_error([dict(one, hostname="x"), two])
     assert "the node plan must be a list of node records" in check_error({"name": "a"})
+
+
+def test_an_empty_plan_must_be_stated():
+    for missing in (None, "", "__omit_place_holder__abc"):
+        msg = error_of(missing)
+        assert "nothing describes the nodes" in msg and "coreos_node_count: 0" in msg
+    assert plan([]) == [] and plan(None, count=0) == []
+
+
+@pytest.mark.parametrize("count", [-1, "-1", "1.5", True])
+def test_bad_counts_are_named_with_what_is_valid(count):
+    assert "count %r must be a whole number of nodes (0 or more)" % (count,) in error_of(count=count)
