@@ -19,10 +19,10 @@ import os
 import re
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, ValidationError
-from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCenterError, fault_message
+from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCenterError, extra_config, first_device
 
 try:
-    from pyVmomi import vim, vmodl
+    from pyVmomi import vim
 except ImportError:
     pass  # the module reports the missing library (HAS_PYVMOMI) before calling anything here
 
@@ -46,7 +46,10 @@ MANAGED_KEYS = (DISK_UUID_KEY, OPROM_SIZE_KEY, MARKER_KEY) + ROM_KEYS
 # RAM the distro's PXE boot needs (kernel + initrd + the OS image unpacked in RAM): Flatcar >= 3 GB (its docs);
 # Fedora CoreOS 2 GiB with coreos.live.rootfs_url; legacy CoreOS Container Linux is treated like Flatcar.
 MIN_MEMORY_MB = {"flatcar": 3072, "fedora-coreos": 2048, "coreos": 3072}
-BOOT_ORDER = ["network", "disk"]
+# The disk first, then the network: an empty disk is not bootable, so the firmware falls through to the network
+# and the node installs itself; an installed disk boots itself, so reboots (Flatcar's updates too) never
+# reinstall. The same order holds for BIOS and EFI and needs no state outside the VM (docs/template.md).
+BOOT_ORDER = ["disk", "network"]
 GB_IN_KB = 1024 * 1024
 
 VM_PROPERTIES = ["name", "config.template", "config.guestId", "config.hardware.numCPU", "config.hardware.memoryMB",
@@ -162,13 +165,6 @@ def desired_settings(params, rom_vmx_path=None):
 # -- reading a VM --------------------------------------------------------------------------------------------
 
 
-def first_device(devices, vimtype):
-    for device in devices or []:
-        if isinstance(device, vimtype):
-            return device
-    return None
-
-
 def nic_type_of(nic):
     for name, info in NIC_TYPES.items():
         # exact type: VirtualVmxnet3Vrdma is a subclass of VirtualVmxnet3 but another device
@@ -200,12 +196,11 @@ def boot_order_names(boot_order, nic, disk):
     return names
 
 
-def extra_config_dict(options):
-    """extraConfig as a dict; the last entry of a key wins and an empty value means the key is absent."""
-    values = {}
-    for option in options or []:
-        values[option.key] = option.value
-    return {k: v for k, v in values.items() if v not in (None, "")}
+def boot_options(disk, nic):
+    """The BootOptions that boot ``disk`` first, then ``nic`` (BOOT_ORDER), by the keys vCenter gave them."""
+    entries = {"disk": vim.vm.BootOptions.BootableDiskDevice(deviceKey=disk.key),
+               "network": vim.vm.BootOptions.BootableEthernetDevice(deviceKey=nic.key)}
+    return vim.vm.BootOptions(bootOrder=[entries[name] for name in BOOT_ORDER])
 
 
 class VmState:
@@ -218,7 +213,7 @@ class VmState:
         self.nic = first_device(devices, vim.vm.device.VirtualEthernetCard)
         self.disk = first_device(devices, vim.vm.device.VirtualDisk)
         self.scsi = first_device(devices, vim.vm.device.VirtualSCSIController)
-        self.extra = extra_config_dict(row.get("config.extraConfig"))
+        self.extra = extra_config(row.get("config.extraConfig"))
         boot_options = row.get("config.bootOptions")
         self.settings = {
             "template": bool(row.get("config.template")),
@@ -380,9 +375,7 @@ def reconfig_spec(state, desired, network):
         touched = True
     adding_boot_device = any(d.operation == "add" for d in devices)
     if not adding_boot_device and current["boot_order"] != desired["boot_order"]:
-        spec.bootOptions = vim.vm.BootOptions(bootOrder=[
-            vim.vm.BootOptions.BootableEthernetDevice(deviceKey=state.nic.key),
-            vim.vm.BootOptions.BootableDiskDevice(deviceKey=state.disk.key)])
+        spec.bootOptions = boot_options(state.disk, state.nic)
         touched = True
     return spec if touched else None
 
@@ -403,18 +396,6 @@ def network_target(client, datacenter, name):
         switch = client.retrieve_objects([pg["config.distributedVirtualSwitch"]], ["uuid"])[0]
         return NetworkTarget(obj, name, pg["key"], switch["uuid"])
     return NetworkTarget(obj, name)
-
-
-def find_vm(client, datacenter, name):
-    """The one VM or template called ``name`` in the datacenter with VM_PROPERTIES, or None."""
-    matches = [r["obj"] for r in client.retrieve(vim.VirtualMachine, ["name"], datacenter.vmFolder)
-               if r.get("name") == name]
-    if len(matches) > 1:
-        raise ValidationError("name '%s' is used by %d VMs in datacenter '%s' (%s): rename or remove the extra ones"
-                              % (name, len(matches), datacenter.name, ", ".join(sorted(m._moId for m in matches))))
-    if not matches:
-        return None
-    return client.retrieve_objects(matches, VM_PROPERTIES)[0]
 
 
 def refuse_foreign(state, name):
@@ -469,14 +450,6 @@ def plan_rom(client, datacenter, params):
 # -- the flows -------------------------------------------------------------------------------------------------
 
 
-def _call(action, method, *args, **kwargs):
-    """A synchronous vSphere call whose fault becomes one clear VCenterError."""
-    try:
-        return method(*args, **kwargs)
-    except vmodl.MethodFault as exc:
-        raise VCenterError("%s failed: %s" % (action, fault_message(exc)))
-
-
 class TemplateRun:
     """One module run for one template name: what was looked up once, shared by the steps."""
 
@@ -490,8 +463,8 @@ class TemplateRun:
 
     def current(self):
         """The VM or template called ``name`` as a VmState, or None."""
-        row = find_vm(self.client, self.datacenter, self.name)
-        return VmState(row, self.pg_names, self.keys) if row else None
+        vm = self.client.find_vm(self.datacenter.vmFolder, self.name, "datacenter '%s'" % self.datacenter.name)
+        return self.read(vm) if vm is not None else None
 
     def read(self, vm):
         return VmState(self.client.retrieve_objects([vm], VM_PROPERTIES)[0], self.pg_names, self.keys)
@@ -506,31 +479,32 @@ class TemplateRun:
             spec = reconfig_spec(state, desired, network)
             if spec is None:
                 break
-            self.client.wait_for_task(vm.ReconfigVM_Task(spec=spec), "reconfiguring VM '%s'" % self.name)
+            self.client.run_task("reconfiguring VM '%s'" % self.name, vm.ReconfigVM_Task, spec=spec)
         else:
             raise VCenterError("VM '%s' still differs after 3 reconfigurations: %s"
                                % (self.name, ", ".join(diff_settings(self.read(vm).settings, desired))))
-        _call("marking VM '%s' as a template" % self.name, vm.MarkAsTemplate)
+        self.client.call("marking VM '%s' as a template" % self.name, vm.MarkAsTemplate)
         return self.read(vm)
 
     def create(self, folder, pool, host, desired, network):
         spec = create_spec(self.name, self.params["datastore"], desired, network)
-        vm = self.client.wait_for_task(folder.CreateVM_Task(config=spec, pool=pool, host=host),
-                                       "creating VM '%s'" % self.name)
+        vm = self.client.run_task("creating VM '%s'" % self.name, folder.CreateVM_Task, config=spec, pool=pool,
+                                  host=host)
         return self.converge(vm, desired, network)
 
     def correct(self, state, pool, host, desired, network):
         """A drifted template: to a VM, reconfigure, back to a template (a template again if that fails)."""
         vm = state.obj
         if state.settings["template"]:
-            _call("converting template '%s' to a VM" % self.name, vm.MarkAsVirtualMachine, pool=pool, host=host)
+            self.client.call("converting template '%s' to a VM" % self.name, vm.MarkAsVirtualMachine, pool=pool,
+                             host=host)
         try:
             return self.converge(vm, desired, network)
         except NetbootError:
             if state.settings["template"]:
-                try:
-                    vm.MarkAsTemplate()  # the last good state: a template, drifted but usable
-                except vmodl.MethodFault:
+                try:  # the last good state: a template, drifted but usable
+                    self.client.call("marking VM '%s' as a template again" % self.name, vm.MarkAsTemplate)
+                except VCenterError:
                     pass  # the original error says more; a rerun completes the marked VM either way
             raise
 
@@ -592,7 +566,7 @@ def ensure_absent(client, datacenter, params, check_mode, warnings):
                            actions=[], warnings=warnings, diff=dict(before={}, after={}))
     refuse_foreign(state, run.name)
     if not check_mode:
-        client.wait_for_task(state.obj.Destroy_Task(), "removing template '%s'" % run.name)
+        client.run_task("removing template '%s'" % run.name, state.obj.Destroy_Task)
     return True, dict(name=run.name, settings={}, changes=sorted(state.settings), actions=["destroy"],
                       warnings=warnings, diff=dict(before=state.settings, after={}), **state.identity())
 

@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: netboot.coreos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Converge the node VMs of one cluster: clone the missing ones, set power states, prune or remove.
+"""Converge the node VMs of one cluster: clone the missing ones, set power states, prune, remove, reinstall.
 
 Read before write: one PropertyCollector read of every VM in the folder gives name, power state, template
-flag, extraConfig (the ownership marker) and devices (the MAC); ``plan_actions`` turns it and the node plan
-into per-node actions without touching vCenter, so check mode returns exactly that. ``NodeClones.apply``
-then runs the actions as task chains (clone -> power on, power off -> destroy) with at most ``parallel``
-vCenter tasks in flight.
+flag, extraConfig (the ownership marker), devices (MAC, disk) and boot order; ``plan_actions`` turns it and
+the node plan into one NodeAction per node without touching vCenter, so check mode returns exactly that.
+``TaskScheduler`` then runs each action's steps (clone -> power on, power off -> destroy, ...) as vCenter
+tasks started from a small pool of threads, inside vCenter's own cost budgets (COSTS) and ``parallel``.
 
 Ownership: a VM is managed when its extraConfig holds MARKER_KEY = cluster_name. VMs without it (or with
 another cluster's) are never modified or deleted, whatever their name; a planned node whose name is taken by
@@ -18,30 +18,46 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.six.moves import http_client
-
-from ansible_collections.netboot.coreos.plugins.module_utils.errors import (
-    NetbootError, NotFoundError, ValidationError)
+from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, ValidationError
+from ansible_collections.netboot.coreos.plugins.module_utils.ipxe_template import (
+    BOOT_ORDER, boot_options, boot_order_names)
 from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import normalise_mac, unique_values
-from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import fault_message
+from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import (
+    VCenterError, extra_config, first_device)
 
 try:
-    from pyVmomi import vim, vmodl
+    from pyVmomi import vim
 except ImportError:
     pass  # the module reports the missing library through HAS_PYVMOMI
 
 MARKER_KEY = "netboot.coreos.cluster"
-STATES = ("present", "poweredon", "poweredoff", "absent")
+STATES = ("present", "poweredon", "poweredoff", "absent", "reinstalled")
 VM_PROPERTIES = ["name", "runtime.powerState", "config.template", "config.extraConfig", "config.uuid",
-                 "config.hardware.device"]
+                 "config.hardware.device", "config.bootOptions"]
 ON, OFF = "poweredOn", "poweredOff"
 
-# action reported per node (the same words in check mode and in a real run)
-CLONED, POWERED_ON, POWERED_OFF, DELETED, UNCHANGED, FAILED = (
-    "cloned", "powered_on", "powered_off", "deleted", "unchanged", "failed")
+# action reported per node (the same words in check mode and in a real run); NOT_MANAGED: a VM of that name
+# exists but is not this cluster's, so it was left alone
+CLONED, POWERED_ON, POWERED_OFF, DELETED, REINSTALLED, RECONFIGURED, UNCHANGED, NOT_MANAGED, FAILED = (
+    "cloned", "powered_on", "powered_off", "deleted", "reinstalled", "reconfigured", "unchanged", "not_managed",
+    "failed")
+
+# vCenter's cost model for concurrent operations (VMware performance blog 2021; vSphere "Limits on
+# Simultaneous Migrations"): each ESXi host has 16 units and a full clone costs 4 on the source and on the
+# destination host (once when they are the same); a datastore allows 128 and a disk copy costs 16 on the
+# source and on the destination datastore. Operations beyond a budget only queue inside vCenter.
+HOST_UNITS = 16
+DATASTORE_UNITS = 128
+CLONE_HOST_COST = 4
+CLONE_DATASTORE_COST = 16
+START_THREADS = 8
+# A VM name vCenter keeps as given: it escapes '/', '\' and '%' in names, and names hold at most 80 characters.
+_VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
 class NodeClonesError(NetbootError):
@@ -50,20 +66,12 @@ class NodeClonesError(NetbootError):
 
 # -- reading ---------------------------------------------------------------------------------------------
 
-def first_nic(devices):
-    for device in devices or []:
-        if isinstance(device, vim.vm.device.VirtualEthernetCard):
-            return device
-    return None
-
-
 def vm_record(row):
-    """A VM row of the PropertyCollector read as plain data (plus ``obj``)."""
-    marker = None
-    for option in row.get("config.extraConfig") or []:
-        if option.key == MARKER_KEY:
-            marker = option.value
-    nic = first_nic(row.get("config.hardware.device"))
+    """A VM row of the PropertyCollector read as plain data (plus ``obj`` and its first NIC and disk)."""
+    devices = row.get("config.hardware.device")
+    nic = first_device(devices, vim.vm.device.VirtualEthernetCard)
+    disk = first_device(devices, vim.vm.device.VirtualDisk)
+    boot = row.get("config.bootOptions")
     return {
         "obj": row["obj"],
         "name": row.get("name"),
@@ -71,12 +79,22 @@ def vm_record(row):
         "uuid": row.get("config.uuid"),
         "power_state": row.get("runtime.powerState"),
         "template": bool(row.get("config.template")),
-        "marker": marker,
+        "marker": extra_config(row.get("config.extraConfig")).get(MARKER_KEY),
         "mac": nic.macAddress.lower() if nic is not None and nic.macAddress else None,
+        "nic": nic,
+        "disk": disk,
+        "boot_order": boot_order_names(boot.bootOrder if boot else [], nic, disk),
     }
 
 
-# -- planning (pure: no vCenter calls) -------------------------------------------------------------------
+# -- input -----------------------------------------------------------------------------------------------
+
+def check_node_name(name):
+    if not _VM_NAME.match(name):
+        raise ValidationError("node name %r cannot be a VM name: use 1 to 80 letters, digits, '-', '_' or '.', "
+                              "starting with a letter or digit (no '/', spaces or '%%')" % name)
+    return name
+
 
 def normalise_nodes(nodes, state):
     """The node plan records the module needs (name, mac, num_cpus, memory_mb), validated."""
@@ -85,11 +103,14 @@ def normalise_nodes(nodes, state):
         if not isinstance(node, dict) or not node.get("name"):
             raise ValidationError("nodes[%d] must be a node plan record with at least a name, got %r"
                                   % (position, node))
-        name = str(node["name"])
+        name = check_node_name(str(node["name"]))
         mac = node.get("mac")
-        if mac is None and state != "absent":
+        if mac is None and state not in ("absent", "reinstalled"):
             raise ValidationError("node '%s' has no mac: give the records of the netboot.coreos.node_plan filter"
                                   % name)
+        for key in ("num_cpus", "memory_mb"):
+            if node.get(key) is not None and node[key] < 1:
+                raise ValidationError("node '%s': %s %r must be a positive integer" % (name, key, node[key]))
         result.append({"name": name, "mac": normalise_mac(mac, name) if mac is not None else None,
                        "num_cpus": node.get("num_cpus"), "memory_mb": node.get("memory_mb")})
     seen = set()
@@ -101,69 +122,157 @@ def normalise_nodes(nodes, state):
     return result
 
 
-def _outcome(name, action, vm=None, mac=None, power_state=None, error=None, steps=()):
-    return {"name": name, "action": action, "vm": vm, "mac": mac, "power_state": power_state, "error": error,
-            "steps": list(steps)}
+# -- planning (pure: no vCenter calls) -------------------------------------------------------------------
+
+class NodeAction:
+    """One node's part of a run: the action reported, its vCenter steps in order, and how far they got."""
+
+    def __init__(self, name, action, vm=None, mac=None, power_state=None, steps=(), error=None, node=None):
+        self.name = name
+        self.action = action
+        self.vm = vm            # the VM record read before the run (None for a clone not made yet)
+        self.mac = mac
+        self.power_state = power_state  # predicted after the run
+        self.steps = list(steps)
+        self.error = error
+        self.node = node        # the plan record (for clones)
+        self.results = {}       # step -> task result, for the steps done
+        self.host = None        # the ESXi host chosen for a clone
+        self.uuid = vm["uuid"] if vm else None
+        if "clone" in self.steps or "set_boot_order" in self.steps:
+            self.boot_order = list(BOOT_ORDER)
+        else:
+            self.boot_order = vm["boot_order"] if vm else []
+
+    @property
+    def step(self):
+        """The next step to run, or None when all are done."""
+        return self.steps[len(self.results)] if len(self.results) < len(self.steps) else None
+
+    @property
+    def vm_obj(self):
+        return self.results.get("clone") or (self.vm or {}).get("obj")
+
+    def step_done(self, result):
+        self.results[self.step] = result
+
+    def fail(self, message):
+        self.error = message
+        self.action = FAILED
+
+    def settle(self):
+        """After a failure: the power state and boot order the completed steps left (no need to read again)."""
+        self.power_state = self.reached_power_state()
+        if self.power_state is None:
+            self.boot_order = []
+        elif "clone" not in self.results and "set_boot_order" not in self.results:
+            self.boot_order = self.vm["boot_order"]
+
+    def reached_power_state(self):
+        """The power state the completed steps left (exact without reading the VM again)."""
+        if "destroy" in self.results or (self.vm is None and "clone" not in self.results):
+            return None
+        power = self.vm["power_state"] if self.vm else OFF
+        for step in self.results:
+            power = {"power_on": ON, "power_off": OFF}.get(step, power)
+        return power
+
+    def entry(self):
+        vm_obj = self.vm_obj
+        entry = {"name": self.name, "action": self.action, "moid": vm_obj._moId if vm_obj is not None else None,
+                 "uuid": self.uuid, "mac": self.mac, "power_state": self.power_state}
+        if self.error:
+            entry["error"] = self.error
+            entry["completed"] = [s for s in self.steps if s in self.results]
+        return entry
+
+
+def _owned(vm, cluster_name):
+    return vm["marker"] == cluster_name and not vm["template"]
+
+
+def _boot_order_fix(vm):
+    """``["set_boot_order"]`` when a managed VM does not boot its disk first (made with the old order)."""
+    if vm["disk"] is None or vm["nic"] is None or vm["boot_order"] == BOOT_ORDER:
+        return []
+    return ["set_boot_order"]
+
+
+def _removal(vm):
+    return (["power_off"] if vm["power_state"] != OFF else []) + ["destroy"]
 
 
 def plan_actions(nodes, vms, cluster_name, state, prune, folder_name):
-    """Per-node actions from the node plan and the VMs read; returns (actions, warnings).
-
-    Each action: name, action (cloned, powered_on, powered_off, deleted, unchanged, failed), vm (the VM
-    record or None), mac, power_state (predicted), error, steps (the vCenter operations to run, in order).
-    """
-    def owned(vm):
-        return vm["marker"] == cluster_name and not vm["template"]
-
+    """Per-node NodeActions from the node plan and the VMs read; returns (actions, warnings)."""
     by_name = {}
     for vm in vms:
         by_name.setdefault(vm["name"], []).append(vm)
     actions, warnings = [], []
+    for vm in by_name.get(None, []):
+        warnings.append("a VM without a name (%s) is in folder '%s' (left by a failed create): it was left alone; "
+                        "remove it in vCenter" % (vm["moid"], folder_name))
     planned = set()
     for node in nodes:
         name = node["name"]
         planned.add(name)
         same_name = by_name.get(name, [])
-        managed = [vm for vm in same_name if owned(vm)]
-        foreign = [vm for vm in same_name if not owned(vm)]
+        managed = [vm for vm in same_name if _owned(vm, cluster_name)]
+        foreign = [vm for vm in same_name if not _owned(vm, cluster_name)]
         if len(managed) > 1:
-            actions.append(_outcome(name, FAILED, error="%d VMs named '%s' carry the marker of cluster '%s' (%s); "
-                                    "delete the extra ones" % (len(managed), name, cluster_name,
-                                                               ", ".join(vm["moid"] for vm in managed))))
+            actions.append(NodeAction(name, FAILED, error="%d VMs named '%s' carry the marker of cluster '%s' (%s); "
+                                      "delete the extra ones" % (len(managed), name, cluster_name,
+                                                                 ", ".join(vm["moid"] for vm in managed))))
             continue
         vm = managed[0] if managed else None
         if state == "absent":
             if vm is not None:
-                steps = (["power_off"] if vm["power_state"] != OFF else []) + ["destroy"]
-                actions.append(_outcome(name, DELETED, vm, vm["mac"], None, steps=steps))
+                actions.append(NodeAction(name, DELETED, vm, vm["mac"], None, steps=_removal(vm)))
+            elif foreign:
+                actions.append(NodeAction(name, NOT_MANAGED, mac=node["mac"],
+                                          power_state=foreign[0]["power_state"]))
+                warnings.extend(_foreign_warning(f, cluster_name) for f in foreign)
             else:
-                actions.append(_outcome(name, UNCHANGED, mac=node["mac"]))
-            warnings.extend(_foreign_warning(f, cluster_name) for f in foreign)
+                actions.append(NodeAction(name, UNCHANGED, mac=node["mac"]))
             continue
         if vm is None and foreign:
-            conflict = _conflict(foreign[0], folder_name)
-            actions.append(_outcome(name, FAILED, mac=node["mac"], error=conflict))
+            actions.append(NodeAction(name, FAILED, mac=node["mac"], error=_conflict(foreign[0], folder_name)))
+            continue
+        if state == "reinstalled":
+            actions.append(_reinstall(node, vm, folder_name))
             continue
         if vm is None:
             steps = ["clone"] + (["power_on"] if state in ("present", "poweredon") else [])
-            power = ON if "power_on" in steps else OFF
-            actions.append(_outcome(name, CLONED, None, node["mac"], power, steps=steps))
+            actions.append(NodeAction(name, CLONED, None, node["mac"], ON if "power_on" in steps else OFF,
+                                      steps=steps, node=node))
             continue
         if vm["mac"] != node["mac"]:
             warnings.append("node '%s' has MAC %s but the plan says %s: MACs are only set when cloning; "
                             "decommission and re-create the node to apply it" % (name, vm["mac"], node["mac"]))
+        fix = _boot_order_fix(vm)
         if state == "poweredon" and vm["power_state"] != ON:
-            actions.append(_outcome(name, POWERED_ON, vm, vm["mac"], ON, steps=["power_on"]))
+            actions.append(NodeAction(name, POWERED_ON, vm, vm["mac"], ON, steps=fix + ["power_on"]))
         elif state == "poweredoff" and vm["power_state"] != OFF:
-            actions.append(_outcome(name, POWERED_OFF, vm, vm["mac"], OFF, steps=["power_off"]))
+            actions.append(NodeAction(name, POWERED_OFF, vm, vm["mac"], OFF, steps=fix + ["power_off"]))
         else:
-            actions.append(_outcome(name, UNCHANGED, vm, vm["mac"], vm["power_state"]))
+            actions.append(NodeAction(name, RECONFIGURED if fix else UNCHANGED, vm, vm["mac"], vm["power_state"],
+                                      steps=fix))
     if prune:
         for vm in sorted(vms, key=lambda v: (v["name"] or "", v["moid"])):
-            if owned(vm) and vm["name"] not in planned:
-                steps = (["power_off"] if vm["power_state"] != OFF else []) + ["destroy"]
-                actions.append(_outcome(vm["name"], DELETED, vm, vm["mac"], None, steps=steps))
+            if vm["name"] and _owned(vm, cluster_name) and vm["name"] not in planned:
+                actions.append(NodeAction(vm["name"], DELETED, vm, vm["mac"], None, steps=_removal(vm)))
     return actions, warnings
+
+
+def _reinstall(node, vm, folder_name):
+    """Power off, an empty disk of the same size in place of the old one, disk-first boot order, power on."""
+    if vm is None:
+        return NodeAction(node["name"], FAILED, error="no VM named '%s' in folder '%s': only existing nodes of the "
+                          "cluster can be reinstalled" % (node["name"], folder_name))
+    if vm["disk"] is None:
+        return NodeAction(node["name"], FAILED, vm, vm["mac"], vm["power_state"],
+                          error="VM '%s' (%s) has no disk to replace" % (node["name"], vm["moid"]))
+    steps = (["power_off"] if vm["power_state"] != OFF else []) + ["replace_disk", "set_boot_order", "power_on"]
+    return NodeAction(node["name"], REINSTALLED, vm, vm["mac"], ON, steps=steps)
 
 
 def _conflict(vm, folder_name):
@@ -178,77 +287,151 @@ def _conflict(vm, folder_name):
 
 
 def _foreign_warning(vm, cluster_name):
-    return ("VM '%s' (%s) is not managed by cluster '%s' and was left alone" % (vm["name"], vm["moid"], cluster_name))
+    return "VM '%s' (%s) is not managed by cluster '%s' and was left alone" % (vm["name"], vm["moid"], cluster_name)
 
 
-# -- running task chains ---------------------------------------------------------------------------------
+# -- running the steps inside vCenter's budgets ----------------------------------------------------------
 
-class TaskChains:
-    """Run per-node chains of vCenter tasks with at most ``parallel`` tasks in flight, polling in bulk."""
+class Budget:
+    """Units in use per host and datastore against vCenter's limits (``("host", id)``, ``("datastore", id)``)."""
 
-    def __init__(self, client, parallel, timeout, poll=0.02, max_poll=0.5):
+    LIMITS = {"host": HOST_UNITS, "datastore": DATASTORE_UNITS}
+
+    def __init__(self):
+        self.used = {}
+
+    def free(self, resource):
+        return self.LIMITS[resource[0]] - self.used.get(resource, 0)
+
+    def fits(self, charges):
+        return all(units <= self.free(resource) for resource, units in charges.items())
+
+    def take(self, charges):
+        for resource, units in charges.items():
+            self.used[resource] = self.used.get(resource, 0) + units
+
+    def give(self, charges):
+        for resource, units in charges.items():
+            self.used[resource] -= units
+
+
+def clone_charges(source_host, host, source_datastore, datastore):
+    """What a full clone costs, per resource (the same host or datastore on both ends is charged once)."""
+    charges = {}
+    for resource, units in ((("host", source_host), CLONE_HOST_COST), (("host", host), CLONE_HOST_COST),
+                            (("datastore", source_datastore), CLONE_DATASTORE_COST),
+                            (("datastore", datastore), CLONE_DATASTORE_COST)):
+        if resource[1] is not None:
+            charges[resource] = units
+    return charges
+
+
+class ClonePlacement:
+    """Where clones go: the hosts they may land on, and the template's own host and datastore (the source)."""
+
+    def __init__(self, pool, hosts, source_host, source_datastore, datastore):
+        self.pool = pool
+        self.hosts = list(hosts)
+        self.source_host = source_host
+        self.source_datastore = source_datastore
+        self.datastore = datastore
+
+    def admit(self, budget):
+        """The host with the most free units where a clone fits now, and its charges; (None, None) if none."""
+        for host in sorted(self.hosts, key=lambda h: -budget.free(("host", h))):
+            charges = clone_charges(self.source_host, host, self.source_datastore, self.datastore)
+            if budget.fits(charges):
+                return host, charges
+        return None, None
+
+
+class TaskScheduler:
+    """Run NodeActions' steps as vCenter tasks: at most ``parallel`` in flight, clones inside the budgets.
+
+    ``start(action)`` starts the action's current step and returns its task (raising VCenterError when vCenter
+    refuses); ``placement`` (a ClonePlacement) admits clones. Task states are polled in bulk, and an action's
+    next step starts before new actions do.
+    """
+
+    def __init__(self, client, parallel, timeout, placement=None, poll=0.02, max_poll=0.5):
         self.client = client
         self.parallel = max(1, int(parallel))
         self.timeout = timeout
+        self.placement = placement
         self.poll = poll
         self.max_poll = max_poll
+        self.budget = Budget()
 
-    def run(self, chains, start_step):
-        """``start_step(chain)`` starts the chain's current step and returns its task.
+    def _admit(self, action):
+        """The charges of the action's next step, or None when it has to wait for room."""
+        if action.step != "clone":
+            return {}
+        host, charges = self.placement.admit(self.budget)
+        action.host = host
+        return charges
 
-        A chain is a dict with ``steps`` and ``error``; its ``index`` advances as steps succeed, and each
-        step's task result is stored under ``results``. Failures end the chain with ``error`` set.
-        """
-        ready = deque(chains)
-        for chain in chains:
-            chain.update(index=0, results={})
+    def _select(self, ready, in_flight):
+        batch = []
+        for action in list(ready):
+            if len(in_flight) + len(batch) >= self.parallel:
+                break
+            charges = self._admit(action)
+            if charges is None:
+                continue
+            self.budget.take(charges)
+            ready.remove(action)
+            batch.append((action, charges))
+        return batch
+
+    @staticmethod
+    def _start_one(start, action):
+        try:
+            return start(action), None
+        except NetbootError as exc:
+            return None, exc.msg
+
+    def run(self, actions, start):
+        ready = deque(a for a in actions if a.step is not None)
         in_flight = {}
         deadline = time.monotonic() + self.timeout
         poll = self.poll
-        while ready or in_flight:
-            while ready and len(in_flight) < self.parallel:
-                chain = ready.popleft()
-                task = self._start(chain, start_step)
-                if task is not None:
-                    in_flight[task] = chain
-            if not in_flight:
-                continue
-            finished = self.client.finished_tasks(list(in_flight))
-            for task, outcome in finished.items():
-                chain = in_flight.pop(task)
-                step = chain["steps"][chain["index"]]
-                if not outcome.ok:
-                    chain["error"] = "%s failed: %s" % (step.replace("_", " "), outcome.error)
+        with ThreadPoolExecutor(max_workers=min(START_THREADS, self.parallel)) as pool:
+            while ready or in_flight:
+                batch = self._select(ready, in_flight)
+                started = list(pool.map(lambda item: self._start_one(start, item[0]), batch))
+                for (action, charges), (task, error) in zip(batch, started):
+                    if error is not None:
+                        self.budget.give(charges)
+                        action.fail(error)
+                    else:
+                        in_flight[task] = (action, charges)
+                if not in_flight:
+                    if ready and not batch:  # nothing runs and nothing fits: no host can take a clone
+                        for action in ready:
+                            action.fail("%s: no ESXi host has room for a clone" % action.step.replace("_", " "))
+                        return
                     continue
-                chain["results"][step] = outcome.result
-                chain["index"] += 1
-                if chain["index"] < len(chain["steps"]):
-                    ready.appendleft(chain)  # finish started nodes before starting new ones
-            if finished:
-                poll = self.poll
-                continue
-            if time.monotonic() >= deadline:
-                for chains_left, what in ((in_flight.values(), "still running"), (ready, "not started")):
-                    for chain in chains_left:
-                        chain["error"] = "%s %s after timeout=%ss" % (
-                            chain["steps"][chain["index"]].replace("_", " "), what, self.timeout)
-                return
-            time.sleep(poll)
-            poll = min(poll * 2, self.max_poll)
-
-    @staticmethod
-    def _start(chain, start_step):
-        try:
-            return start_step(chain)
-        except vmodl.MethodFault as exc:
-            chain["error"] = "%s failed: %s" % (chain["steps"][chain["index"]].replace("_", " "), fault_message(exc))
-        except NetbootError as exc:
-            chain["error"] = exc.msg
-        except (http_client.HTTPException, OSError) as exc:
-            # vCenter dropped this call; the session's other calls go on over a new connection
-            chain["error"] = "%s failed: connection to vCenter lost (%s)" % (
-                chain["steps"][chain["index"]].replace("_", " "), exc)
-        return None
+                finished = self.client.finished_tasks(list(in_flight))
+                for task, outcome in finished.items():
+                    action, charges = in_flight.pop(task)
+                    self.budget.give(charges)
+                    if not outcome.ok:
+                        action.fail("%s failed: %s" % (action.step.replace("_", " "), outcome.error))
+                        continue
+                    action.step_done(outcome.result)
+                    if action.step is not None:
+                        ready.appendleft(action)  # finish started nodes before starting new ones
+                if finished or batch:
+                    poll = self.poll
+                    continue
+                if time.monotonic() >= deadline:
+                    for left, what in (([a for a, _c in in_flight.values()], "still running"), (ready, "not started")):
+                        for action in left:
+                            action.fail("%s %s after timeout=%ss" % (action.step.replace("_", " "), what,
+                                                                      self.timeout))
+                    return
+                time.sleep(poll)
+                poll = min(poll * 2, self.max_poll)
 
 
 # -- the module's work -----------------------------------------------------------------------------------
@@ -261,10 +444,10 @@ class NodeClones:
         self.params = params
         self.cluster_name = params["cluster_name"]
         self.state = params["state"]
+        self.folder_name = params["folder"] or "vm"
         self._datacenter = None
         self._template = None
-        self._pool = None
-        self._datastore = None
+        self._placement = None
         self.folder = None
 
     # vCenter objects, looked up only when needed (a no-op run never resolves the template or the pool)
@@ -280,38 +463,46 @@ class NodeClones:
         return [vm_record(row) for row in self.client.retrieve(vim.VirtualMachine, VM_PROPERTIES, self.folder)]
 
     def template(self):
+        """The template's object, first NIC, first disk, host and datastore (one lookup, one read)."""
         if self._template is None:
             name = self.params["template"]
             if not name:
                 raise ValidationError("template is required to clone nodes (state=%s)" % self.state)
-            rows = self.client.retrieve(vim.VirtualMachine, ["name"], self.datacenter.vmFolder)
-            matches = [r["obj"] for r in rows if r["name"] == name]
-            if len(matches) != 1:
-                if matches:
-                    raise ValidationError("template name '%s' is ambiguous in datacenter '%s' (%d VMs)"
-                                          % (name, self.datacenter.name, len(matches)))
-                raise NotFoundError("template", name, [r["name"] for r in rows],
-                                    "datacenter '%s'" % self.datacenter.name)
-            devices = self.client.retrieve_objects(matches, ["config.hardware.device"])[0].get(
-                "config.hardware.device")
-            nic = first_nic(devices)
+            obj = self.client.find_vm(self.datacenter.vmFolder, name, "datacenter '%s'" % self.datacenter.name,
+                                      kind="template", required=True)
+            row = self.client.retrieve_objects([obj], ["config.hardware.device", "runtime.host", "datastore"])[0]
+            devices = row.get("config.hardware.device")
+            nic = first_device(devices, vim.vm.device.VirtualEthernetCard)
             if nic is None:
                 raise ValidationError("template '%s' has no network adapter: nodes boot from the network and "
                                       "get their MAC on its first adapter" % name)
-            self._template = (matches[0], nic)
+            self._template = dict(obj=obj, nic=nic, disk=first_device(devices, vim.vm.device.VirtualDisk),
+                                  host=row.get("runtime.host"), datastore=(row.get("datastore") or [None])[0])
         return self._template
 
     def placement(self):
-        if self._pool is None:
-            self._pool = self.client.placement_pool(self.datacenter, self.params["cluster"],
-                                                    self.params["resource_pool"])[0]
+        """The resource pool, datastore and candidate hosts of new clones (a ClonePlacement)."""
+        if self._placement is None:
+            template = self.template()
+            pool = self.client.placement_pool(self.datacenter, self.params["cluster"],
+                                              self.params["resource_pool"])[0]
+            datastore = template["datastore"]
             if self.params["datastore"]:
-                self._datastore = self.client.datastore(self.datacenter, self.params["datastore"])
-        return self._pool, self._datastore
+                datastore = self.client.datastore(self.datacenter, self.params["datastore"])
+            owner = self.client.retrieve_objects([pool], ["owner"])[0]["owner"]
+            hosts = self.client.retrieve_objects([owner], ["host"])[0].get("host") or []
+            states = self.client.retrieve_objects(hosts, ["runtime.connectionState", "runtime.inMaintenanceMode"])
+            usable = [r["obj"] for r in states if r.get("runtime.connectionState") == "connected"
+                      and not r.get("runtime.inMaintenanceMode")]
+            if not usable:
+                raise VCenterError("no connected ESXi host outside maintenance mode in '%s' for the clones"
+                                   % (self.params["cluster"] or self.params["resource_pool"] or "the datacenter"))
+            self._placement = ClonePlacement(pool, usable, template["host"], template["datastore"], datastore)
+        return self._placement
 
-    def clone_spec(self, node):
-        template_nic = self.template()[1]
-        pool, datastore = self.placement()
+    def clone_spec(self, action):
+        template, placement, node = self.template(), self.placement(), action.node
+        template_nic = template["nic"]
         nic = type(template_nic)(key=template_nic.key, backing=template_nic.backing,
                                  controllerKey=template_nic.controllerKey, unitNumber=template_nic.unitNumber,
                                  deviceInfo=template_nic.deviceInfo, connectable=template_nic.connectable,
@@ -321,87 +512,105 @@ class NodeClones:
             extraConfig=[vim.option.OptionValue(key=MARKER_KEY, value=self.cluster_name)],
             annotation="Node %s of cluster %s, managed by the netboot.coreos Ansible collection"
                        % (node["name"], self.cluster_name))
+        if template["disk"] is not None:
+            config.bootOptions = boot_options(template["disk"], template_nic)  # whatever order the template has
         if node.get("num_cpus"):
-            config.numCPUs = int(node["num_cpus"])
+            config.numCPUs = node["num_cpus"]
         if node.get("memory_mb"):
-            config.memoryMB = int(node["memory_mb"])
-        location = vim.vm.RelocateSpec(pool=pool, datastore=datastore)
+            config.memoryMB = node["memory_mb"]
+        location = vim.vm.RelocateSpec(pool=placement.pool, datastore=placement.datastore, host=action.host)
         # powerOn stays False: vcsim 0.24 ignores it, and powering on as a separate task is the same on both
         return vim.vm.CloneSpec(location=location, config=config, powerOn=False, template=False)
 
-    def start_step(self, chain):
-        step = chain["steps"][chain["index"]]
-        vm = chain["results"].get("clone") or (chain["vm"] or {}).get("obj")
+    def _devices(self, vm_obj):
+        devices = self.client.retrieve_objects([vm_obj], ["config.hardware.device"])[0].get("config.hardware.device")
+        return (first_device(devices, vim.vm.device.VirtualDisk),
+                first_device(devices, vim.vm.device.VirtualEthernetCard))
+
+    def start(self, action):
+        """Start the action's current step; the task (VCenterError when vCenter refuses the call)."""
+        step, vm = action.step, action.vm_obj
+        what = "%s of node '%s'" % (step.replace("_", " "), action.name)
         if step == "clone":
-            template = self.template()[0]
-            return template.CloneVM_Task(folder=self.folder, name=chain["name"], spec=self.clone_spec(chain["node"]))
+            return self.client.call(what, self.template()["obj"].CloneVM_Task, folder=self.folder, name=action.name,
+                                    spec=self.clone_spec(action))
         if step == "power_on":
-            return vm.PowerOnVM_Task()
+            return self.client.call(what, vm.PowerOnVM_Task)
         if step == "power_off":
-            return vm.PowerOffVM_Task()
-        return vm.Destroy_Task()
+            return self.client.call(what, vm.PowerOffVM_Task)
+        if step == "destroy":
+            return self.client.call(what, vm.Destroy_Task)
+        if step == "replace_disk":
+            return self.client.call(what, vm.ReconfigVM_Task, spec=empty_disk_spec(action.vm["disk"]))
+        disk, nic = self._devices(vm) if "replace_disk" in action.results else (action.vm["disk"], action.vm["nic"])
+        return self.client.call(what, vm.ReconfigVM_Task, spec=vim.vm.ConfigSpec(bootOptions=boot_options(disk, nic)))
 
     def converge(self, check_mode):
         nodes = normalise_nodes(self.params["nodes"], self.state)
         vms = self.read_vms()
         actions, warnings = plan_actions(nodes, vms, self.cluster_name, self.state, self.params["prune"],
-                                         self.params["folder"] or "vm")
-        before = {a["name"]: (a["vm"] or {}).get("power_state") or "absent" for a in actions}
-        node_by_name = {n["name"]: n for n in nodes}
-        work = [a for a in actions if a["steps"]]
+                                         self.folder_name)
+        before = {a.name: _diff_entry((a.vm or {}).get("power_state"), (a.vm or {}).get("boot_order"))
+                  for a in actions}
+        if self.state == "reinstalled" and any(a.action == FAILED for a in actions):
+            for action in actions:  # a reinstall starts only when every name is a node of this cluster
+                if action.action != FAILED:
+                    action.action, action.steps = UNCHANGED, []
+                    action.power_state, action.boot_order = action.vm["power_state"], action.vm["boot_order"]
+            return self._result(actions, warnings, before, "nothing was reinstalled, fix the names and rerun")
+        work = [a for a in actions if a.steps]
+        if any("clone" in a.steps for a in work):
+            self.placement()  # the template and placement are checked in check mode too
         if work and not check_mode:
-            if any("clone" in a["steps"] for a in work):
-                self.template()
-                self.placement()
-            for action in work:
-                action["node"] = node_by_name.get(action["name"])
-            TaskChains(self.client, self.params["parallel"], self.params["timeout"]).run(work, self.start_step)
-            self._refresh(work)
+            TaskScheduler(self.client, self.params["parallel"], self.params["timeout"],
+                          self._placement).run(work, self.start)
+            self._settle(work)
         return self._result(actions, warnings, before)
 
-    def _refresh(self, work):
-        """Re-read the VMs the run created or changed (one call) for their moid, uuid, MAC and power state."""
-        touched = {}
+    def _settle(self, work):
+        """The outcome of each action run: one read of the new clones' uuid; the rest is known already."""
+        clones = [a for a in work if "clone" in a.results]
+        rows = self.client.retrieve_objects([a.results["clone"] for a in clones], ["config.uuid"]) if clones else []
+        uuids = {row["obj"]: row.get("config.uuid") for row in rows}
         for action in work:
-            vm = action["results"].get("clone") or (action["vm"] or {}).get("obj")
-            if vm is not None and "destroy" not in action["results"]:  # a destroyed VM keeps its last record
-                touched[vm] = action
-        rows = self.client.retrieve_objects(list(touched), VM_PROPERTIES) if touched else []
-        for row in rows:
-            action = touched[row["obj"]]
-            action["vm"] = vm_record(row)
-            action["mac"] = action["vm"]["mac"]
-            action["power_state"] = action["vm"]["power_state"]
-        for action in work:
-            if action.get("error"):
-                action["action"] = FAILED
-                if action["results"].get("clone") is None and action["vm"] is None:
-                    action["power_state"] = None  # the clone was never made
+            if "clone" in action.results:
+                action.uuid = uuids.get(action.results["clone"])
+            if action.error:
+                action.settle()
 
     @staticmethod
-    def _result(actions, warnings, before):
-        nodes = []
+    def _result(actions, warnings, before, outcome="the others converged and stay, rerun to retry"):
+        nodes = [a.entry() for a in actions]
         summary = {}
-        for action in actions:
-            vm = action["vm"] or {}
-            entry = {"name": action["name"], "action": action["action"], "moid": vm.get("moid"),
-                     "uuid": vm.get("uuid"), "mac": action["mac"], "power_state": action["power_state"]}
-            if action.get("error"):
-                entry["error"] = action["error"]
-                entry["completed"] = [s for s in action["steps"] if s in action.get("results", {})]
-            nodes.append(entry)
-            summary.setdefault(action["action"], []).append(action["name"])
-        changed = any(a["action"] not in (UNCHANGED, FAILED) or a.get("results") for a in actions)
-        after = {n["name"]: n["power_state"] or "absent" for n in nodes}
+        for node in nodes:
+            summary.setdefault(node["action"], []).append(node["name"])
+        changed = any(a.action not in (UNCHANGED, NOT_MANAGED, FAILED) or a.results for a in actions)
+        after = {a.name: _diff_entry(a.power_state, a.boot_order) for a in actions}
         result = dict(nodes=nodes, summary=summary, warnings=warnings, diff=dict(before=before, after=after))
         failed = [n for n in nodes if n["action"] == FAILED]
         if failed:
             lines = ["%s: %s" % (n["name"], n["error"]) for n in failed]
-            raise NodeClonesError(
-                "%d of %d nodes failed (%s); the others converged and stay, rerun to retry: %s"
-                % (len(failed), len(nodes), ", ".join(n["name"] for n in failed), "; ".join(lines)),
-                changed=changed, **result)
+            raise NodeClonesError("%d of %d nodes failed (%s); %s: %s"
+                                  % (len(failed), len(nodes), ", ".join(n["name"] for n in failed), outcome,
+                                     "; ".join(lines)), changed=changed, **result)
         return changed, result
+
+
+def _diff_entry(power_state, boot_order):
+    """A node in the diff: its power state (or absent) and boot order."""
+    return {"power_state": power_state or "absent", "boot_order": list(boot_order or []) if power_state else []}
+
+
+def empty_disk_spec(disk):
+    """Replace ``disk`` by an empty one of the same size, controller slot and provisioning (its file deleted)."""
+    backing = vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+        diskMode="persistent", fileName="", datastore=getattr(disk.backing, "datastore", None),
+        thinProvisioned=bool(getattr(disk.backing, "thinProvisioned", True)))
+    new = vim.vm.device.VirtualDisk(key=-101, controllerKey=disk.controllerKey, unitNumber=disk.unitNumber,
+                                    capacityInKB=disk.capacityInKB, backing=backing)
+    return vim.vm.ConfigSpec(deviceChange=[
+        vim.vm.device.VirtualDeviceSpec(operation="remove", device=disk, fileOperation="destroy"),
+        vim.vm.device.VirtualDeviceSpec(operation="add", device=new, fileOperation="create")])
 
 
 def converge_node_clones(client, params, check_mode):

@@ -75,7 +75,7 @@ class TaskOutcome:
         return self.state == "success"
 
 
-def fault_message(fault):
+def _fault_text(fault):
     """The human part of a vSphere fault (``msg``, else its localized message, else its type)."""
     text = getattr(fault, "msg", None) or getattr(fault, "localizedMessage", None)
     if not text and getattr(fault, "faultMessage", None):
@@ -83,8 +83,25 @@ def fault_message(fault):
     return text or type(fault).__name__
 
 
+def first_device(devices, vimtype):
+    """The first device of ``vimtype`` in a VM's device list (``config.hardware.device``), or None."""
+    for device in devices or []:
+        if isinstance(device, vimtype):
+            return device
+    return None
+
+
+def extra_config(options):
+    """A VM's ``config.extraConfig`` as a dict: the last entry of a key wins, an empty value means absent."""
+    values = {}
+    for option in options or []:
+        values[option.key] = option.value
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
 class VCenterClient:
-    """A logged-in vCenter session with the lookups and bulk reads the modules need."""
+    """A logged-in vCenter session: lookups, bulk reads, and the one place vSphere calls and task starts go
+    through (``call``, ``run_task``), so every fault reaches the user as one VCenterError line."""
 
     def __init__(self, hostname, username, password, port=443, validate_certs=True, timeout=60,
                  proxy_host=None, proxy_port=None):
@@ -107,8 +124,7 @@ class VCenterClient:
     @classmethod
     def from_params(cls, params):
         """Build a client from a module's params (the keys of VCENTER_ARGUMENT_SPEC)."""
-        return cls(params["hostname"], params["username"], params["password"], params["port"],
-                   params["validate_certs"], proxy_host=params.get("proxy_host"), proxy_port=params.get("proxy_port"))
+        return cls(**{key: params[key] for key in VCENTER_ARGUMENT_SPEC if params.get(key) is not None})
 
     @property
     def endpoint(self):
@@ -151,7 +167,7 @@ class VCenterClient:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise VCenterConnectionError("cannot connect to vCenter %s: %s" % (self.endpoint, reason))
         except vmodl.MethodFault as exc:
-            raise VCenterConnectionError("vCenter %s refused the session: %s" % (self.endpoint, fault_message(exc)))
+            raise VCenterConnectionError("vCenter %s refused the session: %s" % (self.endpoint, _fault_text(exc)))
         return self
 
     def close(self):
@@ -173,6 +189,24 @@ class VCenterClient:
         if self._si is None:
             self.connect()
         return self._si.content
+
+    # -- calls -----------------------------------------------------------------------------------------
+
+    def call(self, action, method, *args, **kwargs):
+        """One vSphere call (a synchronous method or a task start); a fault becomes '<action> failed: <fault>'."""
+        try:
+            return method(*args, **kwargs)
+        except vmodl.MethodFault as exc:
+            raise VCenterError("%s failed: %s" % (action, _fault_text(exc)))
+        except (http_client.HTTPException, OSError) as exc:
+            # vCenter dropped this call; the session's other calls go on over a new connection
+            raise VCenterError("%s failed: connection to vCenter %s lost (%s)"
+                               % (action, self.endpoint, exc or type(exc).__name__))
+
+    def run_task(self, action, method, *args, **kwargs):
+        """Start a task through ``call`` and wait for it; its result, or VCenterError('<action> failed: ...')."""
+        timeout = kwargs.pop("timeout", 600)
+        return self.wait_for_task(self.call(action, method, *args, **kwargs), action, timeout)
 
     # -- bulk reads --------------------------------------------------------------------------------------
 
@@ -214,7 +248,7 @@ class VCenterClient:
         collector = self.content.propertyCollector
         options = vmodl.query.PropertyCollector.RetrieveOptions()
         rows = []
-        result = collector.RetrievePropertiesEx([spec], options)
+        result = self.call("reading vCenter properties", collector.RetrievePropertiesEx, [spec], options)
         while result is not None:
             for item in result.objects:
                 row = {"obj": item.obj}
@@ -223,7 +257,7 @@ class VCenterClient:
                 rows.append(row)
             if not result.token:
                 break
-            result = collector.ContinueRetrievePropertiesEx(result.token)
+            result = self.call("reading vCenter properties", collector.ContinueRetrievePropertiesEx, result.token)
         return rows
 
     # -- lookups -----------------------------------------------------------------------------------------
@@ -241,13 +275,27 @@ class VCenterClient:
 
     def _by_name(self, kind, vimtype, name, root, where):
         rows = self.retrieve(vimtype, ["name"], root)
-        matches = [r["obj"] for r in rows if r["name"] == name]
+        matches = [r["obj"] for r in rows if r.get("name") == name]
         if not matches:
-            raise NotFoundError(kind, name, {r["name"] for r in rows}, where)
+            raise NotFoundError(kind, name, {r["name"] for r in rows if r.get("name")}, where)
         if len(matches) > 1:
             raise VCenterError("%s name '%s' is ambiguous in %s (%d objects): use a unique name"
                                % (kind, name, where, len(matches)))
         return matches[0]
+
+    def find_vm(self, root, name, where, kind="VM", required=False):
+        """The one VM or template called ``name`` below ``root`` (None, or NotFoundError when ``required``).
+
+        VMs without a name (left by a failed create) are skipped; two of the same name are a clear error.
+        """
+        rows = self.retrieve(vim.VirtualMachine, ["name"], root)
+        matches = [r["obj"] for r in rows if r.get("name") == name]
+        if len(matches) > 1:
+            raise VCenterError("%s name '%s' is used by %d VMs in %s (%s): rename or remove the extra ones"
+                               % (kind, name, len(matches), where, ", ".join(sorted(m._moId for m in matches))))
+        if not matches and required:
+            raise NotFoundError(kind, name, {r["name"] for r in rows if r.get("name")}, where)
+        return matches[0] if matches else None
 
     def cluster(self, datacenter, name):
         return self._by_name("cluster", vim.ClusterComputeResource, name, datacenter.hostFolder,
@@ -356,7 +404,7 @@ class VCenterClient:
             if state in ("success", "error"):
                 error = row.get("info.error")
                 outcomes[row["obj"]] = TaskOutcome(row["obj"], state, row.get("info.result"),
-                                                   fault_message(error) if error is not None else None)
+                                                   _fault_text(error) if error is not None else None)
         return outcomes
 
     def wait_for_tasks(self, tasks, timeout=600, poll=0.05, max_poll=1.0):
@@ -425,14 +473,15 @@ class VCenterClient:
         """Write ``data`` (bytes) to ``[datastore] path``, creating its directory first."""
         directory = path.rsplit("/", 1)[0] if "/" in path else ""
         if directory:
-            try:
-                self.content.fileManager.MakeDirectory(name="[%s] %s" % (datastore, directory),
-                                                       datacenter=self.datacenter(datacenter),
-                                                       createParentDirectories=True)
-            except vim.fault.FileAlreadyExists:
-                pass
-            except vmodl.MethodFault as exc:
-                raise VCenterError("creating directory [%s] %s failed: %s" % (datastore, directory, fault_message(exc)))
+            def make_directory():
+                try:
+                    self.content.fileManager.MakeDirectory(name="[%s] %s" % (datastore, directory),
+                                                           datacenter=self.datacenter(datacenter),
+                                                           createParentDirectories=True)
+                except vim.fault.FileAlreadyExists:
+                    pass
+
+            self.call("creating directory [%s] %s" % (datastore, directory), make_directory)
         status = self._datastore_file_request("PUT", datacenter, datastore, path, body=data)[0]
         if status not in (200, 201, 204):
             raise VCenterError("uploading datastore file [%s] %s failed: HTTP %d" % (datastore, path, status))

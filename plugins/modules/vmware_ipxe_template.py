@@ -18,8 +18,9 @@ description:
     C(e1000ebios.filename) or C(nx3bios.filename)).
   - With O(firmware=efi) no option ROM is loaded; the firmware's own network boot chainloads C(snponly.efi)
     from DHCP.
-  - Always sets C(disk.enableUUID=TRUE) and the boot order network, then disk, so a node that has installed
-    itself boots from disk once the repository says so and an empty disk falls back to the network.
+  - Always sets C(disk.enableUUID=TRUE) and the boot order disk, then network: the empty disk of a new
+    clone is not bootable, so it falls through to the network and installs itself; once installed, every boot
+    starts the disk. A template made with the network first is corrected by the next run.
   - The template is read once, compared setting by setting, and only the difference is applied. A drifted
     template is converted to a VM, reconfigured and marked as a template again; RV(changes) names what differed.
   - The extraConfig key C(netboot.coreos.template) marks VMs this module made, so a VM left unconverted by an
@@ -218,7 +219,7 @@ settings:
     disk_gb: 20
     nic_type: vmxnet3
     network: VM Network
-    boot_order: [network, disk]
+    boot_order: [disk, network]
     extra_config:
       disk.enableUUID: "TRUE"
       ethernet0.opromsize: "262144"

@@ -9,21 +9,31 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: vmware_node_clones
-short_description: Clone, power and remove the node VMs of a cluster from a node plan, many at once
+short_description: Clone, power, reinstall and remove the node VMs of a cluster from a node plan, many at once
 version_added: 0.1.0
 description:
   - Converges the VMs of the nodes in O(nodes), the output of the P(netboot.coreos.node_plan#filter) filter.
     It clones the missing ones from O(template) with their planned MAC, powers them on or off, and removes
     them with O(state=absent) or, with O(prune=true), removes the cluster's VMs that are no longer planned.
   - Reads every VM of O(folder) once (one PropertyCollector call), computes the difference, then runs the
-    vCenter tasks concurrently, at most O(parallel) in flight. A no-op run makes no change and no task.
+    vCenter tasks concurrently, started from a small pool of threads. Clones follow vCenter's cost model: a
+    full clone costs 4 of an ESXi host's 16 units (on the template's host and on the host the clone lands
+    on) and 16 of a datastore's 128, so no host or datastore is asked for more than it runs at once; each
+    clone goes to the host with the most room. O(parallel) caps the tasks in flight in total. A no-op run
+    makes no change and no task.
+  - Clones boot the disk first, then the network (an empty disk falls through to the network and installs;
+    an installed disk boots itself). A managed VM with another boot order is corrected (V(reconfigured)).
   - Each clone gets its MAC on the template's first network adapter (address type manual) and the
     ownership marker, the extraConfig key C(netboot.coreos.cluster) set to O(cluster_name). VMs without
     this marker (or with another cluster's) are never modified or deleted, whatever their name; a node whose
     name is taken by such a VM fails and the others still converge.
   - When some nodes fail, the others stay as they are, every node's outcome is returned and the module
     fails with one line per failed node; a rerun converges.
-  - Powering off is a hard power off (the nodes are cattle; they are being removed).
+  - Powering off is a hard power off (the nodes are cattle; they are being removed or reinstalled).
+  - O(state=reinstalled) reprovisions the nodes named in O(nodes) deliberately: power off, the disk replaced
+    by an empty one of the same size (the old disk file is deleted), disk-first boot order, power on; the node
+    then network-boots and installs itself again. It runs only when every name is a VM of this cluster;
+    otherwise it fails naming the others and changes nothing.
 author:
   - netboot.coreos maintainers (@netboot-coreos)
 extends_documentation_fragment:
@@ -39,11 +49,43 @@ options:
   nodes:
     description:
       - The node plan, a list of records with at least C(name) and C(mac); C(num_cpus) and C(memory_mb)
-        override the template's sizing when cloning. Other keys of the plan records are ignored.
-      - With O(state=absent) a C(name) is enough.
+        override the template's sizing when cloning. The other keys of the plan records are accepted and
+        not used here.
+      - With O(state=absent) or O(state=reinstalled) a C(name) is enough.
     type: list
     elements: dict
     required: true
+    suboptions:
+      name:
+        description: Node (VM) name, 1 to 80 letters, digits, C(-), C(_) or C(.).
+        type: str
+        required: true
+      mac:
+        description: MAC of the node's first network adapter, in VMware's static range.
+        type: str
+      num_cpus:
+        description: Virtual CPUs of the clone (default the template's).
+        type: int
+      memory_mb:
+        description: Memory of the clone in MB (default the template's).
+        type: int
+      hostname:
+        description: Not used by this module.
+        type: str
+      ip:
+        description: Not used by this module.
+        type: str
+      roles:
+        description: Not used by this module.
+        type: list
+        elements: str
+      labels:
+        description: Not used by this module.
+        type: dict
+      taints:
+        description: Not used by this module.
+        type: list
+        elements: str
   cluster_name:
     description:
       - The cluster the nodes belong to; written on every clone as the ownership marker and used to tell
@@ -76,9 +118,10 @@ options:
     description:
       - V(poweredon) every node exists and runs; V(poweredoff) every node exists and is off;
         V(present) every node exists (new clones are powered on, existing ones keep their power state);
-        V(absent) the nodes' VMs are powered off and deleted.
+        V(absent) the nodes' VMs are powered off and deleted; V(reinstalled) the nodes' VMs get an empty disk
+        and are powered on again, so they install themselves again (every run reinstalls: it is an act).
     type: str
-    choices: [present, poweredon, poweredoff, absent]
+    choices: [present, poweredon, poweredoff, absent, reinstalled]
     default: poweredon
   prune:
     description:
@@ -86,9 +129,11 @@ options:
     type: bool
     default: false
   parallel:
-    description: Most vCenter tasks (clone, power, delete) in flight at once.
+    description:
+      - Most vCenter tasks (clone, power, reconfigure, delete) in flight at once, in total. Clones also stay
+        inside each host's and datastore's budget, whatever this says.
     type: int
-    default: 8
+    default: 32
   timeout:
     description: Seconds to wait for all tasks; nodes whose tasks are still running then are reported failed.
     type: int
@@ -124,6 +169,13 @@ EXAMPLES = r"""
     nodes: "{{ [] | netboot.coreos.node_plan(cluster_name='prod', count=8) }}"
     prune: true
 
+- name: Reinstall a node (an empty disk, then it network-boots and installs itself again)
+  netboot.coreos.vmware_node_clones:
+    datacenter: DC0
+    cluster_name: prod
+    nodes: [{name: prod-node03}]
+    state: reinstalled
+
 - name: Decommission two nodes
   netboot.coreos.vmware_node_clones:
     datacenter: DC0
@@ -144,8 +196,10 @@ nodes:
       description: Node (VM) name.
       type: str
     action:
-      description: V(cloned), V(powered_on), V(powered_off), V(deleted), V(unchanged) or V(failed); in check
-        mode what would be done.
+      description:
+        - V(cloned), V(powered_on), V(powered_off), V(deleted), V(reinstalled), V(reconfigured) (boot order
+          corrected), V(unchanged), V(not_managed) (with O(state=absent): a VM of that name exists but is not
+          this cluster's, and was left alone) or V(failed); in check mode what would be done.
       type: str
     moid:
       description: Managed object id of the VM (null for a clone not made yet).
@@ -163,7 +217,8 @@ nodes:
       description: Why the node failed (only on failed nodes).
       type: str
     completed:
-      description: The steps (clone, power_on, power_off, destroy) done before a node failed.
+      description: The steps (clone, set_boot_order, power_on, power_off, replace_disk, destroy) done before a
+        node failed.
       type: list
       elements: str
   sample:
@@ -185,7 +240,17 @@ from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import (
 
 ARGUMENT_SPEC = dict(
     VCENTER_ARGUMENT_SPEC,
-    nodes=dict(type="list", elements="dict", required=True),
+    nodes=dict(type="list", elements="dict", required=True, options=dict(
+        name=dict(type="str", required=True),
+        mac=dict(type="str"),
+        num_cpus=dict(type="int"),
+        memory_mb=dict(type="int"),
+        hostname=dict(type="str"),
+        ip=dict(type="str"),
+        roles=dict(type="list", elements="str"),
+        labels=dict(type="dict"),
+        taints=dict(type="list", elements="str"),
+    )),
     cluster_name=dict(type="str", required=True),
     template=dict(type="str"),
     datacenter=dict(type="str", required=True),
@@ -195,7 +260,7 @@ ARGUMENT_SPEC = dict(
     datastore=dict(type="str"),
     state=dict(type="str", choices=list(STATES), default="poweredon"),
     prune=dict(type="bool", default=False),
-    parallel=dict(type="int", default=8),
+    parallel=dict(type="int", default=32),
     timeout=dict(type="int", default=600),
 )
 

@@ -36,7 +36,7 @@ def rom(tmp_path, request):
 
 def find(client, name):
     """name -> dict of what vCenter holds for it (None if absent), read in one PropertyCollector call."""
-    rows = [r for r in client.retrieve(vim.VirtualMachine, ["name"]) if r["name"] == name]
+    rows = [r for r in client.retrieve(vim.VirtualMachine, ["name"]) if r.get("name") == name]
     if not rows:
         return None
     assert len(rows) == 1
@@ -99,7 +99,7 @@ def test_create_bios_template_with_rom(client, args, rom):
     assert isinstance(nic, vim.vm.device.VirtualVmxnet3)
     assert nic.backing.deviceName == "VM Network"
     assert disk.backing.thinProvisioned is True and disk.capacityInKB == 20 * 1024 * 1024
-    assert vm["boot_order"] == [("BootableEthernetDevice", nic.key), ("BootableDiskDevice", disk.key)]
+    assert vm["boot_order"] == [("BootableDiskDevice", disk.key), ("BootableEthernetDevice", nic.key)]
     assert client.datastore_file_digest("DC0", "LocalDS_0", "ipxe/15ad07b0.rom") == \
         hashlib.sha256(rom.read_bytes()).hexdigest()
     assert result["settings"]["extra_config"] == {k: v for k, v in vm["extra"].items() if k != "govcsim"}
@@ -132,7 +132,7 @@ def test_efi_template_has_no_option_rom(client, args):
     assert vm["firmware"] == "efi" and vm["template"] is True
     assert vm["extra"]["disk.enableUUID"] == "TRUE"
     assert not {"ethernet0.opromsize", "e1000ebios.filename"} & set(vm["extra"])
-    assert [entry[0] for entry in vm["boot_order"]] == ["BootableEthernetDevice", "BootableDiskDevice"]
+    assert [entry[0] for entry in vm["boot_order"]] == ["BootableDiskDevice", "BootableEthernetDevice"]
     assert result["ipxe_rom"] is None
 
 
@@ -163,6 +163,32 @@ def test_memory_below_minimum_warns(client, args):
 
 
 # -- drift, half-made VMs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("firmware", ["bios", "efi"])
+def test_template_made_with_the_network_first_order_is_corrected(client, args, firmware):
+    """Templates made before the disk came first reinstalled installed nodes at every reboot."""
+    options = dict(args, firmware=firmware)
+    assert run_module(MODULE, options)["changed"] is True
+    vm = find(client, args["name"])
+    [nic], [disk] = vm["nics"], vm["disks"]
+    drift(client, vm["obj"], vim.vm.ConfigSpec(bootOptions=vim.vm.BootOptions(bootOrder=[
+        vim.vm.BootOptions.BootableEthernetDevice(deviceKey=nic.key),
+        vim.vm.BootOptions.BootableDiskDevice(deviceKey=disk.key)])))
+
+    predicted = run_module(MODULE, options, check_mode=True, diff=True)
+    assert predicted["changed"] is True and predicted["changes"] == ["boot_order"]
+    assert predicted["actions"] == ["mark_as_virtual_machine", "reconfigure", "mark_as_template"]
+    assert predicted["diff"]["before"]["boot_order"] == ["network", "disk"]
+    assert predicted["diff"]["after"]["boot_order"] == ["disk", "network"]
+    assert find(client, args["name"])["boot_order"][0] == ("BootableEthernetDevice", nic.key)  # check mode
+
+    fixed = run_module(MODULE, options, diff=True)
+    assert (fixed["changed"], fixed["changes"], fixed["actions"]) == (True, predicted["changes"], predicted["actions"])
+    vm = find(client, args["name"])
+    assert vm["boot_order"] == [("BootableDiskDevice", disk.key), ("BootableEthernetDevice", nic.key)]
+    assert vm["template"] is True and fixed["settings"]["boot_order"] == ["disk", "network"]
+    assert run_module(MODULE, options)["changed"] is False
 
 
 def test_drift_is_corrected_and_named(client, args, rom):
@@ -205,7 +231,7 @@ def test_nic_network_disk_and_firmware_changes(client, args):
     assert isinstance(nic, vim.vm.device.VirtualE1000)
     assert isinstance(nic.backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo)
     assert disk.capacityInKB == 30 * 1024 * 1024 and vm["num_cpus"] == 4
-    assert vm["boot_order"] == [("BootableEthernetDevice", nic.key), ("BootableDiskDevice", disk.key)]
+    assert vm["boot_order"] == [("BootableDiskDevice", disk.key), ("BootableEthernetDevice", nic.key)]
     assert run_module(MODULE, options)["changed"] is False
 
     shrink = run_module(MODULE, dict(options, disk_gb=10))
@@ -334,7 +360,7 @@ MISSING_ROM = "/nonexistent/15ad07b0.rom"
     (dict(datastore="DS9"), "datastore 'DS9' not found in datacenter 'DC0'; available: LocalDS_0"),
     (dict(network="N9"),
      "network 'N9' not found in datacenter 'DC0'; available: DC0_DVPG0, DVS0-DVUplinks-9, VM Network"),
-    (dict(folder="nodes/templates"), "folder 'nodes' not found in 'DC0/vm'; available: none"),
+    (dict(folder="nodes/templates"), "folder 'nodes' not found in 'DC0/vm'; available:"),  # other tests' folders
     (dict(nic_type="virtio"), "value of nic_type must be one of: e1000, e1000e, vmxnet3, got: virtio"),
     (dict(ipxe_rom_src=MISSING_ROM),
      "ipxe_rom_src '%s' not found: give the path of a local iPXE ROM file (for example bin/15ad07b0.rom from an "
@@ -357,6 +383,9 @@ MISSING_ROM = "/nonexistent/15ad07b0.rom"
 def test_errors_are_one_line_and_make_nothing(client, args, change, expected):
     options = {k: v for k, v in dict(args, **change).items() if v is not None}
     result = run_module(MODULE, options)
+    if expected.endswith("available:"):
+        assert result["msg"].startswith(expected)
+        expected = result["msg"]
     assert_one_line_failure(result, expected)
     assert find(client, args["name"]) is None
 

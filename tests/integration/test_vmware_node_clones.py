@@ -14,10 +14,10 @@ import uuid
 import pytest
 from pyVmomi import vim
 
-from ansible_collections.netboot.coreos.plugins.module_utils.node_clones import vm_record
+from ansible_collections.netboot.coreos.plugins.module_utils.node_clones import VM_PROPERTIES, vm_record
 from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import build_node_plan
-from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCenterClient
-from conftest import REPO, run_module, run_playbook
+from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCenterClient, VCenterError
+from conftest import REPO, lab_vcsim, run_module, run_playbook
 
 pytestmark = pytest.mark.vcsim
 
@@ -39,7 +39,7 @@ class Lab:
 
     def clone_unmanaged(self, name, template=False, power_on=False):
         """A VM made by someone else: no ownership marker."""
-        source = [r["obj"] for r in self.client.retrieve(vim.VirtualMachine, ["name"]) if r["name"] == SOURCE_VM][0]
+        source = self.client.find_vm(self.dc.vmFolder, SOURCE_VM, "DC0", required=True)
         spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(pool=self.pool), powerOn=False, template=template)
         vm = self.client.wait_for_task(source.CloneVM_Task(folder=self.folder, name=name, spec=spec), "clone")
         if power_on:
@@ -47,10 +47,7 @@ class Lab:
         return vm
 
     def vms(self):
-        rows = self.client.retrieve(vim.VirtualMachine, ["name", "runtime.powerState", "config.template",
-                                                         "config.extraConfig", "config.uuid",
-                                                         "config.hardware.device"], self.folder)
-        return {r["name"]: vm_record(r) for r in rows}
+        return {r["name"]: vm_record(r) for r in self.client.retrieve(vim.VirtualMachine, VM_PROPERTIES, self.folder)}
 
     def managed(self, cluster):
         return {name: vm for name, vm in self.vms().items() if vm["marker"] == cluster}
@@ -92,13 +89,14 @@ def test_ten_nodes_created_with_planned_macs_rerun_unchanged(lab):
     assert predicted.rc == 0, predicted.get("msg")
     assert predicted["changed"] is True
     assert [n["action"] for n in predicted["nodes"]] == ["cloned"] * 10
-    assert predicted["diff"]["before"] == {n["name"]: "absent" for n in nodes}
+    assert predicted["diff"]["before"] == {n["name"]: {"power_state": "absent", "boot_order": []} for n in nodes}
     assert lab.managed("alpha") == {}  # check mode made nothing
 
     created = run_module("vmware_node_clones", args, diff=True)
     assert created.rc == 0, created.get("msg")
-    assert created["diff"] == {"before": {n["name"]: "absent" for n in nodes},
-                               "after": {n["name"]: "poweredOn" for n in nodes}}
+    assert created["diff"] == {
+        "before": {n["name"]: {"power_state": "absent", "boot_order": []} for n in nodes},
+        "after": {n["name"]: {"power_state": "poweredOn", "boot_order": ["disk", "network"]} for n in nodes}}
     assert created["changed"] is True
     assert outcome(created) == outcome(predicted)
     assert created["summary"] == {"cloned": [n["name"] for n in nodes]}
@@ -108,6 +106,7 @@ def test_ten_nodes_created_with_planned_macs_rerun_unchanged(lab):
         vm = vms[node["name"]]
         assert vm["mac"] == node["mac"] == reported["mac"]
         assert vm["power_state"] == "poweredOn"
+        assert vm["boot_order"] == ["disk", "network"]  # an empty disk falls through to the network
         assert (reported["moid"], reported["uuid"]) == (vm["moid"], vm["uuid"])
     assert lab.vms()[lab.template_name]["template"] is True  # the template is not touched
 
@@ -171,27 +170,174 @@ def test_power_states_and_absent_touch_only_managed_vms(lab):
     predicted = run_module("vmware_node_clones", args, check_mode=True)
     removed = run_module("vmware_node_clones", args)
     assert outcome(removed) == outcome(predicted)
-    assert removed["summary"] == {"deleted": [n["name"] for n in nodes], "unchanged": ["gamma-node09"]}
+    assert removed["summary"] == {"deleted": [n["name"] for n in nodes], "not_managed": ["gamma-node09"]}
     warnings = [w["event"]["msg"] if isinstance(w, dict) else w for w in removed.get("warnings", [])]
     assert "VM 'gamma-node09' (%s) is not managed by cluster 'gamma' and was left alone" % foreign._moId in warnings
     assert lab.managed("gamma") == {}
     assert lab.vms()["gamma-node09"]["power_state"] == "poweredOn"
 
 
+def bad_records(**change):
+    """Two good plan records and a third with ``change``: nothing may be cloned before the third is refused."""
+    records = plan("delta", 3)
+    records[2].update(change)
+    return records
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
 @pytest.mark.parametrize("nodes, extra, message", [
     ([{"name": "n1", "mac": "00:50:56:40:00:01"}], {},
      "node 'n1': mac '00:50:56:40:00:01' is outside VMware's static range"),
     ([{"name": "n1"}], {}, "node 'n1' has no mac: give the records of the netboot.coreos.node_plan filter"),
     (None, {"template": "no-such-template"}, "template 'no-such-template' not found in datacenter 'DC0'; available:"),
     (None, {"parallel": 0}, "parallel must be 1 or more, got 0"),
+    (bad_records(name="delta/node03"), {}, "node name 'delta/node03' cannot be a VM name: use 1 to 80 letters"),
+    (bad_records(name="delta node03"), {}, "node name 'delta node03' cannot be a VM name"),
+    (bad_records(num_cpus="many"), {}, "num_cpus"),
+    (bad_records(memory_mb=[4096]), {}, "memory_mb"),
+    (bad_records(cpus=4), {}, "cpus"),
 ])
-def test_bad_input_is_one_line_and_changes_nothing(lab, nodes, extra, message):
+def test_bad_input_is_one_line_and_changes_nothing(lab, nodes, extra, message, check_mode):
+    """The same error in check mode as in the real run, before anything is sent to vCenter."""
     args = lab.module_args(nodes or plan("delta", 2), "delta")
     args.update(extra)
-    result = run_module("vmware_node_clones", args)
-    assert result.rc == 1 and message in result["msg"]
+    result = run_module("vmware_node_clones", args, check_mode=check_mode)
+    assert result.rc == 1 and message in result["msg"], result.get("msg")
     assert "\n" not in result["msg"] and "Traceback" not in result.stderr
-    assert lab.managed("delta") == {}
+    assert sorted(lab.vms()) == [lab.template_name]  # nothing cloned, and no nameless VM left behind
+
+
+def test_a_nameless_vm_in_the_folder_never_crashes_a_run():
+    """A clone named with '/' made by an older version: vcsim dropped the request and left a VM with no name."""
+    proc, settings = lab_vcsim.start()  # a simulator of its own: other tests read every VM's name
+    try:
+        with VCenterClient.from_params(settings) as client:
+            lab = Lab(settings, client)
+            source = client.find_vm(lab.dc.vmFolder, SOURCE_VM, "DC0", required=True)
+            spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(pool=lab.pool))
+            with pytest.raises(VCenterError):
+                client.run_task("clone", source.CloneVM_Task, folder=lab.folder, name="theta/node01", spec=spec)
+            nameless = [r["obj"] for r in client.retrieve(vim.VirtualMachine, ["name"], lab.folder) if "name" not in r]
+            assert len(nameless) == 1
+            args = lab.module_args(plan("theta", 2), "theta", prune=True)
+            for check_mode in (True, False):
+                result = run_module("vmware_node_clones", args, check_mode=check_mode)
+                assert result.rc == 0, result.get("msg")
+                assert result["summary"] == {"cloned": ["theta-node01", "theta-node02"]}
+                assert ("a VM without a name (%s) is in folder '%s' (left by a failed create): it was left alone; "
+                        "remove it in vCenter" % (nameless[0]._moId, lab.folder_name)) in warnings_of(result)
+            template = run_module("vmware_ipxe_template", dict(settings, name="theta-tpl", datacenter="DC0",
+                                                               cluster="DC0_C0", datastore="LocalDS_0"))
+            assert template.rc == 0, template.get("msg")
+    finally:
+        lab_vcsim.stop_pid(proc.pid)
+        proc.wait()
+
+
+def warnings_of(result):
+    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+
+
+def network_first(lab, vm):
+    lab.client.run_task("old boot order", vm["obj"].ReconfigVM_Task, spec=vim.vm.ConfigSpec(
+        bootOptions=vim.vm.BootOptions(bootOrder=[vim.vm.BootOptions.BootableEthernetDevice(deviceKey=vm["nic"].key),
+                                                  vim.vm.BootOptions.BootableDiskDevice(deviceKey=vm["disk"].key)])))
+
+
+def test_clones_made_with_the_network_first_order_are_corrected(lab):
+    nodes = plan("iota", 3)
+    args = lab.module_args(nodes, "iota")
+    assert run_module("vmware_node_clones", args)["changed"] is True
+    vms = lab.managed("iota")
+    for name in ("iota-node01", "iota-node02"):
+        network_first(lab, vms[name])
+    lab.client.run_task("power off", vms["iota-node02"]["obj"].PowerOffVM_Task)
+    assert lab.managed("iota")["iota-node01"]["boot_order"] == ["network", "disk"]
+
+    predicted = run_module("vmware_node_clones", args, check_mode=True, diff=True)
+    assert predicted["summary"] == {"reconfigured": ["iota-node01"], "powered_on": ["iota-node02"],
+                                    "unchanged": ["iota-node03"]}
+    assert predicted["diff"]["before"]["iota-node01"] == {"power_state": "poweredOn", "boot_order": ["network", "disk"]}
+    assert predicted["diff"]["after"]["iota-node01"] == {"power_state": "poweredOn", "boot_order": ["disk", "network"]}
+    assert lab.managed("iota")["iota-node01"]["boot_order"] == ["network", "disk"]  # check mode changed nothing
+
+    fixed = run_module("vmware_node_clones", args, diff=True)
+    assert fixed.rc == 0 and fixed["changed"] is True
+    assert outcome(fixed) == outcome(predicted) and fixed["diff"] == predicted["diff"]
+    vms = lab.managed("iota")
+    assert {vm["boot_order"][0] for vm in vms.values()} == {"disk"}
+    assert vms["iota-node02"]["power_state"] == "poweredOn"
+    assert run_module("vmware_node_clones", args)["changed"] is False
+
+
+def test_reinstall_gives_managed_nodes_an_empty_disk_and_boots_them(lab):
+    nodes = plan("kappa", 3)
+    assert run_module("vmware_node_clones", lab.module_args(nodes, "kappa"))["changed"] is True
+    before = lab.managed("kappa")
+    network_first(lab, before["kappa-node02"])  # an old clone: reinstalling also sets the disk first
+    lab.client.run_task("power off", before["kappa-node02"]["obj"].PowerOffVM_Task)
+    names = [{"name": "kappa-node01"}, {"name": "kappa-node02"}]
+    args = lab.module_args(names, "kappa", state="reinstalled")
+
+    predicted = run_module("vmware_node_clones", args, check_mode=True)
+    assert predicted.rc == 0 and predicted["changed"] is True
+    assert predicted["summary"] == {"reinstalled": ["kappa-node01", "kappa-node02"]}
+    assert lab.managed("kappa")["kappa-node01"]["disk"].key == before["kappa-node01"]["disk"].key
+
+    done = run_module("vmware_node_clones", args)
+    assert done.rc == 0, done.get("msg")
+    assert outcome(done) == outcome(predicted)
+    after = lab.managed("kappa")
+    for name in ("kappa-node01", "kappa-node02"):
+        old, new = before[name]["disk"], after[name]["disk"]
+        assert new.key != old.key and new.capacityInKB == old.capacityInKB  # another, empty disk, same size
+        assert (new.controllerKey, new.unitNumber) == (old.controllerKey, old.unitNumber)
+        assert after[name]["boot_order"] == ["disk", "network"] and after[name]["power_state"] == "poweredOn"
+        assert (after[name]["moid"], after[name]["mac"]) == (before[name]["moid"], before[name]["mac"])
+    assert after["kappa-node03"]["disk"].key == before["kappa-node03"]["disk"].key  # not named: untouched
+    assert run_module("vmware_node_clones", lab.module_args(nodes, "kappa"))["changed"] is False
+
+
+def test_reinstall_refuses_unknown_and_unmanaged_names_and_changes_nothing(lab):
+    nodes = plan("lam", 2)
+    assert run_module("vmware_node_clones", lab.module_args(nodes, "lam"))["changed"] is True
+    foreign = lab.clone_unmanaged("lam-manual", power_on=True)
+    before = lab.vms()
+    args = lab.module_args([{"name": "lam-node01"}, {"name": "lam-manual"}, {"name": "lam-node09"}], "lam",
+                           state="reinstalled")
+    for check_mode in (True, False):
+        result = run_module("vmware_node_clones", args, check_mode=check_mode)
+        assert result.rc == 1 and result["changed"] is False
+        assert result["msg"].startswith("2 of 3 nodes failed (lam-manual, lam-node09); nothing was reinstalled, fix "
+                                        "the names and rerun: lam-manual: a VM named 'lam-manual' (%s) already "
+                                        "exists in folder '%s' and is not managed by netboot.coreos"
+                                        % (foreign._moId, lab.folder_name))
+        assert result["msg"].endswith("lam-node09: no VM named 'lam-node09' in folder '%s': only existing nodes of "
+                                      "the cluster can be reinstalled" % lab.folder_name)
+        assert result["summary"] == {"unchanged": ["lam-node01"], "failed": ["lam-manual", "lam-node09"]}
+    after = lab.vms()
+    assert {n: (vm["disk"].key, vm["power_state"]) for n, vm in after.items()} == \
+        {n: (vm["disk"].key, vm["power_state"]) for n, vm in before.items()}
+
+
+def test_reinstall_playbook(lab):
+    nodes = plan("mu", 2)
+    reinstall = os.path.join(REPO, "playbooks", "reinstall.yml")
+    assert run_module("vmware_node_clones", lab.module_args(nodes, "mu"))["changed"] is True
+    before = lab.managed("mu")
+    extra = lab.playbook_vars("mu", reinstall_node_names="mu-node02")
+    predicted = run_playbook(reinstall, extra, check=True)
+    assert predicted.rc == 0, predicted.failure_messages() or predicted.stderr[-2000:]
+    assert lab.managed("mu")["mu-node02"]["disk"].key == before["mu-node02"]["disk"].key
+    real = run_playbook(reinstall, extra)
+    assert real.rc == 0, real.failure_messages() or real.stderr[-2000:]
+    assert _summary_actions(real) == _summary_actions(predicted) == {"reinstalled": ["mu-node02"]}
+    assert lab.managed("mu")["mu-node02"]["disk"].key != before["mu-node02"]["disk"].key
+
+    unknown = run_playbook(reinstall, lab.playbook_vars("mu", reinstall_node_names="mu-node07"))
+    assert unknown.rc != 0 and "no VM named 'mu-node07'" in unknown.failure_messages()[-1]
+    missing = run_playbook(reinstall, lab.playbook_vars("mu"))
+    assert missing.rc != 0 and "set reinstall_node_names" in " ".join(missing.failure_messages())
 
 
 def role_task(run, name):
@@ -246,7 +392,7 @@ def test_scale_playbook_up_and_down_removes_only_managed_vms(lab):
     predicted = run_playbook(decommission, extra, check=True)
     real = run_playbook(decommission, extra)
     assert real.rc == 0, real.failure_messages()
-    expected = {"deleted": ["eps-node07", "eps-node08"], "unchanged": ["eps-node99"]}
+    expected = {"deleted": ["eps-node07", "eps-node08"], "not_managed": ["eps-node99"]}
     assert _summary_actions(real) == _summary_actions(predicted) == expected
     assert sorted(lab.managed("eps")) == names[:6]
     assert "eps-node99" in lab.vms()

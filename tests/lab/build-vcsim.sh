@@ -52,6 +52,27 @@ if old not in text:
 open(path, "w").write(text.replace(old, new))
 PY
 
+# 0.24's CloneVM drops the clone's boot order (the source's and CloneSpec.config.bootOptions); vCenter keeps
+# the source's and applies the spec's, and the collection sets disk-first there: patch it the same way.
+vm="$work/gopath/src/github.com/vmware/govmomi/simulator/virtual_machine.go"
+python3 - "$vm" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+old = """		if req.Spec.Config != nil && req.Spec.Config.DeviceChange != nil {
+			clone.configureDevices(&types.VirtualMachineConfigSpec{DeviceChange: req.Spec.Config.DeviceChange})
+		}
+"""
+new = old + """		clone.Config.BootOptions = vm.Config.BootOptions
+		if req.Spec.Config != nil && req.Spec.Config.BootOptions != nil {
+			clone.Config.BootOptions = req.Spec.Config.BootOptions
+		}
+"""
+if text.count(old) != 1:
+    sys.exit("build-vcsim: CloneVM_Task does not look like govmomi 0.24.2's; update the boot order patch")
+open(path, "w").write(text.replace(old, new))
+PY
+
 export GO111MODULE=off GOPATH="$work/gopath:/usr/share/gocode" GOCACHE="${GOCACHE:-$HOME/.cache/go-build}" GOFLAGS=
 go build -o "$out.tmp" netboot/vcsim
 mv "$out.tmp" "$out"

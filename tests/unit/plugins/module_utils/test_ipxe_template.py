@@ -5,6 +5,7 @@ from pyVmomi import vim
 
 from ansible_collections.netboot.coreos.plugins.module_utils import ipxe_template as tpl
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
+from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import extra_config
 
 ROM_PATH = "/vmfs/volumes/LocalDS_0/ipxe/15ad07b0.rom"
 
@@ -24,8 +25,8 @@ def vm_row(nic=None, disk=None, extra=None, boot=None, template=True, power="pow
     disk = disk if disk is not None else vim.vm.device.VirtualDisk(key=2000, capacityInKB=20 * tpl.GB_IN_KB)
     scsi = vim.vm.device.ParaVirtualSCSIController(key=1000, busNumber=0)
     if boot is None:
-        boot = [vim.vm.BootOptions.BootableEthernetDevice(deviceKey=nic.key),
-                vim.vm.BootOptions.BootableDiskDevice(deviceKey=disk.key)]
+        boot = [vim.vm.BootOptions.BootableDiskDevice(deviceKey=disk.key),
+                vim.vm.BootOptions.BootableEthernetDevice(deviceKey=nic.key)]
     if extra is None:
         extra = {"disk.enableUUID": "TRUE", tpl.MARKER_KEY: tpl.MARKER_VALUE, "ethernet0.opromsize": "262144",
                  "nx3bios.filename": ROM_PATH}
@@ -122,7 +123,7 @@ def test_desired_without_rom_and_with_advanced_settings():
     desired = tpl.desired_settings(params(firmware="efi", advanced_settings={"svga.present": False, "x": 1}))
     assert desired["extra_config"] == {"disk.enableUUID": "TRUE", tpl.MARKER_KEY: tpl.MARKER_VALUE,
                                        "svga.present": "FALSE", "x": "1"}
-    assert desired["boot_order"] == ["network", "disk"] and desired["template"] is True
+    assert desired["boot_order"] == ["disk", "network"] and desired["template"] is True
 
 
 # -- reading a VM ----------------------------------------------------------------------------------------------
@@ -131,14 +132,14 @@ def test_desired_without_rom_and_with_advanced_settings():
 def test_extra_config_last_value_wins_and_empty_means_absent():
     options = [vim.option.OptionValue(key="a", value="1"), vim.option.OptionValue(key="a", value="2"),
                vim.option.OptionValue(key="b", value="x"), vim.option.OptionValue(key="b", value="")]
-    assert tpl.extra_config_dict(options) == {"a": "2"}
+    assert extra_config(options) == {"a": "2"}
 
 
 def test_vm_state_reads_settings():
     state = state_of(vm_row(extra={"disk.enableUUID": "TRUE", "foreign.key": "1", tpl.MARKER_KEY: "ipxe"}))
     assert state.settings == {
         "template": True, "guest_id": "other3xLinux64Guest", "num_cpus": 2, "memory_mb": 4096, "firmware": "bios",
-        "disk_gb": 20, "nic_type": "vmxnet3", "network": "VM Network", "boot_order": ["network", "disk"],
+        "disk_gb": 20, "nic_type": "vmxnet3", "network": "VM Network", "boot_order": ["disk", "network"],
         "extra_config": {"disk.enableUUID": "TRUE", tpl.MARKER_KEY: "ipxe"}}
     assert state.is_ours and not state.powered_on
     assert state.identity() == dict(moid="vm-42", uuid="u-1", instance_uuid="i-1")
@@ -196,11 +197,19 @@ def test_reconfig_spec_sets_values_and_removes_unwanted_rom_keys():
     assert not spec.deviceChange and spec.bootOptions is None
 
 
-def test_reconfig_spec_fixes_boot_order_with_device_keys():
-    state = state_of(vm_row(boot=[]))
-    spec = tpl.reconfig_spec(state, tpl.desired_settings(params(), ROM_PATH), NETWORK)
+@pytest.mark.parametrize("boot", [
+    [],
+    # the order templates were made with before: network first reinstalled installed nodes at every reboot
+    [vim.vm.BootOptions.BootableEthernetDevice(deviceKey=4000), vim.vm.BootOptions.BootableDiskDevice(deviceKey=2000)],
+])
+def test_reconfig_spec_sets_disk_first_boot_order_with_device_keys(boot):
+    state = state_of(vm_row(boot=boot))
+    desired = tpl.desired_settings(params(), ROM_PATH)
+    assert tpl.diff_settings(state.settings, desired) == ["boot_order"]
+    spec = tpl.reconfig_spec(state, desired, NETWORK)
     assert [(type(b), b.deviceKey) for b in spec.bootOptions.bootOrder] == [
-        (vim.vm.BootOptions.BootableEthernetDevice, 4000), (vim.vm.BootOptions.BootableDiskDevice, 2000)]
+        (vim.vm.BootOptions.BootableDiskDevice, 2000), (vim.vm.BootOptions.BootableEthernetDevice, 4000)]
+    assert spec.deviceChange == [] and spec.extraConfig == []
 
 
 def test_reconfig_spec_replaces_nic_and_leaves_boot_order_for_the_next_pass():

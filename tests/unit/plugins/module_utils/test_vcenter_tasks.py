@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import TaskTimeoutError, VCenterClient
+from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import TaskTimeoutError, VCenterClient, VCenterError
 
 
 class _Task:
@@ -39,3 +39,28 @@ def test_timeout_names_the_pending_tasks():
     with pytest.raises(TaskTimeoutError) as err:
         client.wait_for_tasks([_Task("task-7"), _Task("task-8")], timeout=0.05, poll=0.001)
     assert str(err.value) == "1 vCenter task(s) still running after 0.05s: task-7"
+
+
+def test_call_maps_a_fault_raised_at_task_start_to_one_line():
+    """CreateVM_Task raises DuplicateName when it is started, before any task exists."""
+    from pyVmomi import vim
+
+    def create_vm_task(**_spec):
+        raise vim.fault.DuplicateName(name="tpl", msg="The name 'tpl' already exists.")
+
+    client = VCenterClient("vc.example.com", "u", "p")
+    with pytest.raises(VCenterError) as err:
+        client.run_task("creating VM 'tpl'", create_vm_task, config=None)
+    assert str(err.value) == "creating VM 'tpl' failed: The name 'tpl' already exists."
+
+
+def test_call_maps_a_dropped_connection():
+    import http.client
+
+    def dropped():
+        raise http.client.RemoteDisconnected("Remote end closed connection without response")
+
+    with pytest.raises(VCenterError) as err:
+        VCenterClient("vc.example.com", "u", "p", port=8443).call("clone of node 'n1'", dropped)
+    assert str(err.value) == ("clone of node 'n1' failed: connection to vCenter https://vc.example.com:8443 lost "
+                              "(Remote end closed connection without response)")
