@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.ipxe_template import (
     BOOT_ORDER, boot_options, boot_order_names)
-from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import normalise_mac, unique_values
+from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import NAME_RULE, check_nodes, unique_values
 from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import (
     VCenterError, extra_config, first_device)
 
@@ -56,7 +56,7 @@ DATASTORE_UNITS = 128
 CLONE_HOST_COST = 4
 CLONE_DATASTORE_COST = 16
 START_THREADS = 8
-# A VM name vCenter keeps as given: it escapes '/', '\' and '%' in names, and names hold at most 80 characters.
+# A VM name vCenter keeps as given (node_plan's NAME_RULE): it escapes '/', '\' and '%', and stops at 80 characters.
 _VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
@@ -90,36 +90,24 @@ def vm_record(row):
 # -- input -----------------------------------------------------------------------------------------------
 
 def check_node_name(name):
-    if not _VM_NAME.match(name):
-        raise ValidationError("node name %r cannot be a VM name: use 1 to 80 letters, digits, '-', '_' or '.', "
-                              "starting with a letter or digit (no '/', spaces or '%%')" % name)
+    """A node name that is its VM name as is (the plan's rule: vCenter escapes '/', '%' and more)."""
+    if not isinstance(name, str) or not _VM_NAME.match(name):
+        raise ValidationError("nodes: name %r is not a valid node name; %s" % (name, NAME_RULE))
     return name
 
 
 def normalise_nodes(nodes, state):
-    """The node plan records the module needs (name, mac, num_cpus, memory_mb), validated."""
-    result = []
-    for position, node in enumerate(nodes or []):
-        if not isinstance(node, dict) or not node.get("name"):
-            raise ValidationError("nodes[%d] must be a node plan record with at least a name, got %r"
-                                  % (position, node))
-        name = check_node_name(str(node["name"]))
-        mac = node.get("mac")
-        if mac is None and state not in ("absent", "reinstalled"):
-            raise ValidationError("node '%s' has no mac: give the records of the netboot.coreos.node_plan filter"
-                                  % name)
-        for key in ("num_cpus", "memory_mb"):
-            if node.get(key) is not None and node[key] < 1:
-                raise ValidationError("node '%s': %s %r must be a positive integer" % (name, key, node[key]))
-        result.append({"name": name, "mac": normalise_mac(mac, name) if mac is not None else None,
-                       "num_cpus": node.get("num_cpus"), "memory_mb": node.get("memory_mb")})
-    seen = set()
-    for node in result:
-        if node["name"] in seen:
-            raise ValidationError("duplicate node name '%s' in nodes" % node["name"])
-        seen.add(node["name"])
-    unique_values(result, "mac")
-    return result
+    """The records the module needs (name, mac, num_cpus, memory_mb), checked by node_plan.check_nodes.
+
+    With state absent or reinstalled only the names matter: records without a MAC are accepted there.
+    """
+    if state in ("absent", "reinstalled") and any(node.get("mac") is None for node in nodes):
+        records = [{"name": check_node_name(node.get("name")), "mac": None, "num_cpus": None, "memory_mb": None}
+                   for node in nodes]
+        unique_values(records, "name")
+        return records
+    return [{key: record[key] for key in ("name", "mac", "num_cpus", "memory_mb")}
+            for record in check_nodes(nodes, source="nodes")]
 
 
 # -- planning (pure: no vCenter calls) -------------------------------------------------------------------

@@ -123,28 +123,29 @@ def test_mac_drift_is_a_warning():
                         "when cloning; decommission and re-create the node to apply it"]
 
 
-def test_normalise_nodes_validates_plan_records():
+def test_normalise_nodes_checks_records_through_the_node_plan():
     assert normalise_nodes([{"name": "a", "mac": "00:50:56:0A:00:01", "ip": None}], "poweredon") == [
         {"name": "a", "mac": "00:50:56:0a:00:01", "num_cpus": None, "memory_mb": None}]
     assert normalise_nodes([{"name": "a"}], "absent")[0]["mac"] is None
     assert normalise_nodes([{"name": "a"}], "reinstalled")[0]["mac"] is None
     with pytest.raises(ValidationError, match="node 'a' has no mac"):
         normalise_nodes([{"name": "a"}], "poweredon")
-    with pytest.raises(ValidationError, match="duplicate node name 'a'"):
+    with pytest.raises(ValidationError, match="duplicate name 'a' on nodes 'a' and 'a'"):
         normalise_nodes([{"name": "a"}, {"name": "a"}], "absent")
     with pytest.raises(ValidationError, match="duplicate mac '00:50:56:00:00:01' on nodes 'a' and 'b'"):
         normalise_nodes(nodes("a", "b"), "poweredon")
     with pytest.raises(ValidationError, match="outside VMware's static range"):
         normalise_nodes([{"name": "a", "mac": "00:0c:29:00:00:01"}], "poweredon")
-    with pytest.raises(ValidationError, match="^node 'a': num_cpus 0 must be a positive integer$"):
+    with pytest.raises(ValidationError, match="^nodes: node 'a': num_cpus 0 must be a positive integer$"):
         normalise_nodes([{"name": "a", "mac": "00:50:56:00:00:01", "num_cpus": 0}], "poweredon")
 
 
+@pytest.mark.parametrize("state", ["poweredon", "absent", "reinstalled"])
 @pytest.mark.parametrize("name", ["a/b", "with space", "x%y", "-lead", "t\tab", "n" * 81, "back\\slash"])
-def test_names_vcenter_would_escape_or_truncate_are_refused(name):
+def test_names_vcenter_would_escape_or_truncate_are_refused(name, state):
     with pytest.raises(ValidationError) as err:
-        normalise_nodes([{"name": name, "mac": "00:50:56:00:00:01"}], "poweredon")
-    assert err.value.msg.startswith("node name %r cannot be a VM name: use 1 to 80 letters" % name)
+        normalise_nodes([{"name": name, "mac": None if state != "poweredon" else "00:50:56:00:00:01"}], state)
+    assert "name %r is not a valid node name; use 1-80 letters" % name in err.value.msg
 
 
 # -- the scheduler -----------------------------------------------------------------------------------------
