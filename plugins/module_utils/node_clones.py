@@ -415,8 +415,8 @@ class TaskScheduler:
                 if time.monotonic() >= deadline:
                     for left, what in (([a for a, _c in in_flight.values()], "still running"), (ready, "not started")):
                         for action in left:
-                            action.fail("%s %s after timeout=%ss" % (action.step.replace("_", " "), what,
-                                                                      self.timeout))
+                            step = action.step.replace("_", " ")
+                            action.fail("%s %s after timeout=%ss" % (step, what, self.timeout))
                     return
                 time.sleep(poll)
                 poll = min(poll * 2, self.max_poll)

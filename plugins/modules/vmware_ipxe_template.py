@@ -18,7 +18,7 @@ description:
     C(e1000ebios.filename) or C(nx3bios.filename)).
   - With O(firmware=efi) no option ROM is loaded; the firmware's own network boot chainloads C(snponly.efi)
     from DHCP.
-  - Always sets C(disk.enableUUID=TRUE) and the boot order disk, then network: the empty disk of a new
+  - Always sets C(disk.enableUUID=TRUE) and the boot order disk, then network. The empty disk of a new
     clone is not bootable, so it falls through to the network and installs itself; once installed, every boot
     starts the disk. A template made with the network first is corrected by the next run.
   - The template is read once, compared setting by setting, and only the difference is applied. A drifted

@@ -16,7 +16,7 @@ description:
     It clones the missing ones from O(template) with their planned MAC, powers them on or off, and removes
     them with O(state=absent) or, with O(prune=true), removes the cluster's VMs that are no longer planned.
   - Reads every VM of O(folder) once (one PropertyCollector call), computes the difference, then runs the
-    vCenter tasks concurrently, started from a small pool of threads. Clones follow vCenter's cost model: a
+    vCenter tasks concurrently, started from a small pool of threads. Clones follow vCenter's cost model. A
     full clone costs 4 of an ESXi host's 16 units (on the template's host and on the host the clone lands
     on) and 16 of a datastore's 128, so no host or datastore is asked for more than it runs at once; each
     clone goes to the host with the most room. O(parallel) caps the tasks in flight in total. A no-op run
@@ -30,9 +30,9 @@ description:
   - When some nodes fail, the others stay as they are, every node's outcome is returned and the module
     fails with one line per failed node; a rerun converges.
   - Powering off is a hard power off (the nodes are cattle; they are being removed or reinstalled).
-  - O(state=reinstalled) reprovisions the nodes named in O(nodes) deliberately: power off, the disk replaced
+  - O(state=reinstalled) reprovisions the nodes named in O(nodes) deliberately. Power off, the disk replaced
     by an empty one of the same size (the old disk file is deleted), disk-first boot order, power on; the node
-    then network-boots and installs itself again. It runs only when every name is a VM of this cluster;
+    then network-boots and installs itself again. It runs only when every name is a VM of this cluster,
     otherwise it fails naming the others and changes nothing.
 author:
   - netboot.coreos maintainers (@netboot-coreos)
@@ -119,7 +119,7 @@ options:
       - V(poweredon) every node exists and runs; V(poweredoff) every node exists and is off;
         V(present) every node exists (new clones are powered on, existing ones keep their power state);
         V(absent) the nodes' VMs are powered off and deleted; V(reinstalled) the nodes' VMs get an empty disk
-        and are powered on again, so they install themselves again (every run reinstalls: it is an act).
+        and are powered on again, so they install themselves again (every run reinstalls, it is an act).
     type: str
     choices: [present, poweredon, poweredoff, absent, reinstalled]
     default: poweredon
@@ -198,7 +198,7 @@ nodes:
     action:
       description:
         - V(cloned), V(powered_on), V(powered_off), V(deleted), V(reinstalled), V(reconfigured) (boot order
-          corrected), V(unchanged), V(not_managed) (with O(state=absent): a VM of that name exists but is not
+          corrected), V(unchanged), V(not_managed) (with O(state=absent), a VM of that name exists but is not
           this cluster's, and was left alone) or V(failed); in check mode what would be done.
       type: str
     moid:
