@@ -24,12 +24,12 @@ APT_PACKAGES := $(BASE_APT_PACKAGES) golang-go golang-github-vmware-govmomi-dev 
 	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static rsync iproute2 \
 	curl util-linux
 
-.PHONY: help deps venv collection vcsim image lab lab-stop test unit sanity lint integration molecule e2e \
+.PHONY: help deps venv collection vcsim image lab lab-stop test unit sanity lint galaxy integration molecule e2e \
 	benchmark clean
 
 help:
 	@echo "make lab        start the lab vCenter simulator, show what it holds, create the iPXE template and the lab nodes"
-	@echo "make test       every test tier: unit sanity lint integration molecule e2e"
+	@echo "make test       every test tier: $(TIERS)"
 	@echo "make <tier>     one tier; make benchmark runs benchmarks/ (not part of make test)"
 
 # -- set-up -----------------------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ lab-stop:
 
 # -- test tiers -------------------------------------------------------------------------------------------
 
-TIERS := unit sanity lint integration molecule e2e
+TIERS := unit sanity lint galaxy integration molecule e2e
 
 # each tier in turn, timed; a failing tier stops the run
 test:
@@ -112,6 +112,15 @@ lint: venv collection
 	$(BIN)/ansible-lint --offline -q
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+
+# the built tarball as Galaxy imports it (galaxy-importer runs ansible-doc and ansible-lint on it); a warning fails
+GALAXY := $(BUILD)/galaxy
+galaxy: venv
+	rm -rf $(GALAXY) && mkdir -p $(GALAXY)/home $(GALAXY)/tmp
+	$(BIN)/ansible-galaxy collection build --output-path $(GALAXY) .
+	HOME=$(GALAXY)/home GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(GALAXY)/tmp GALAXY_IMPORTER_TMP_ROOT_DIR=$(GALAXY)/tmp \
+	  bash -c "cd $(GALAXY) && $(BIN)/python -m galaxy_importer.main netboot-coreos-*.tar.gz" 2>&1 | tee $(GALAXY)/importer.log
+	@! grep -E '^(WARNING|ERROR)' $(GALAXY)/importer.log || { echo "galaxy-importer warned (build/galaxy/importer.log)"; exit 1; }
 
 # two scenarios at a time (each has its own container and network); a scenario's log is shown when it fails
 molecule: venv collection image
