@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: netboot.coreos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filter netboot.coreos.ignition: a Butane-like config dict -> validated Ignition JSON (docs in ignition.yml)."""
+"""Filter netboot.coreos.ignition: a Butane-like config dict -> checked Ignition JSON (docs in ignition.yml)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,10 +10,10 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
-from ansible_collections.netboot.coreos.plugins.module_utils.ignition import render_json
+from ansible_collections.netboot.coreos.plugins.module_utils.ignition import DEFAULT_SPEC, render_json
 
 
-def ignition(config, spec="3.4.0"):
+def ignition(config, spec=DEFAULT_SPEC):
     """The Ignition JSON document of ``config`` for Ignition spec ``spec``."""
     try:
         return render_json(config, str(spec))

@@ -190,6 +190,7 @@ def initramfs():
         for sub in ("proc", "sys", "dev", "run", "tmp", "var", "root"):
             os.makedirs(os.path.join(root, sub))
         _copy(root, busybox, "/bin/busybox")
+        os.symlink("busybox", os.path.join(root, "bin", "sh"))  # /init's interpreter; init installs the rest
         for name, place in (("init", "/init"), ("flatcar-install", "/usr/bin/flatcar-install"),
                             ("systemctl", "/usr/bin/systemctl"), ("setfiles", "/usr/sbin/setfiles"),
                             ("udhcpc.script", "/usr/share/udhcpc/default.script")):

@@ -123,7 +123,7 @@ class BootLab:
 
     def requests(self, since=0):
         """[(path, status)] the HTTP server answered, from byte ``since`` of its log."""
-        return [(path, status) for path, status in HTTP_LINE.findall(self.http_text()[since:])]
+        return HTTP_LINE.findall(self.http_text()[since:])
 
 
 class PowerOn:

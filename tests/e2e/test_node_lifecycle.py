@@ -53,7 +53,7 @@ def lab(tmp_path_factory):
     require_host()
     workdir = tmp_path_factory.mktemp("lifecycle")
     run, repo = render(workdir, netboot_base_url=BASE_URL, http_repo_nodes=list(NODES.values()),
-                       http_repo_version=VERSION, http_repo_ignition_spec="3.3.0", http_repo_ntp_daemon="ntpd",
+                       http_repo_version=VERSION, http_repo_ntp_daemon="ntpd",
                        http_repo_update_strategy="etcd-lock", http_repo_rancher=TOKEN)
     assert run.rc == 0, run.failure_messages() or run.stderr
     node_release.install(str(repo / VERSION), ARTIFACTS["flatcar"], oem="vmware_raw")
