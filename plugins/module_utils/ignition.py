@@ -289,4 +289,3 @@ def render(config, spec=DEFAULT_SPEC):
 def render_json(config, spec=DEFAULT_SPEC):
     """``render`` as compact JSON with sorted keys (stable bytes, so rewriting an unchanged config is a no-op)."""
     return json.dumps(render(config, spec), sort_keys=True, separators=(",", ":"))
-
