@@ -18,8 +18,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOWS := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# the venv and the unit tier need only the first line; the other tiers need all
-BASE_APT_PACKAGES := python3-venv gnupg
+# the venv and the unit tier need only the first line (ignition: the unit tier's oracle); the other tiers need all
+BASE_APT_PACKAGES := python3-venv gnupg ignition
 APT_PACKAGES := $(BASE_APT_PACKAGES) golang-go golang-github-vmware-govmomi-dev podman runc debootstrap \
 	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static rsync iproute2 \
 	curl util-linux ignition syslinux syslinux-efi syslinux-common mtools dosfstools fdisk e2fsprogs passwd
