@@ -203,7 +203,7 @@ def test_rancher_join_error_is_shown(tmp_path):
     token = {"provisioning": "v2prov", "token": "regtoken-secret", "server_url": "https://rancher.example.com"}
     run, root = render(tmp_path, http_repo_rancher=token, http_repo_nodes=[dict(NODES[0], roles=["master"])])
     assert run.rc != 0 and not root.exists()
-    assert "rancher_join: node lab-node01 has unknown role(s) master" in run.stdout  # the looped item's message
+    assert "node 'lab-node01': role 'master' is not a Rancher node role" in run.stdout  # the looped item's message
     assert "regtoken-secret" not in run.stdout
 
 
