@@ -30,6 +30,9 @@ def api():
         yield server
 
 
+PLAN_NODE = {"name": "n1", "hostname": "n1", "mac": "00:50:56:00:00:11", "ip": "10.0.0.11", "roles": ["worker"]}
+
+
 def args(server, **extra):
     return dict(dict(url=server.url, api_token=server.api_token, cluster="prod", ca_path=server.ca_file,
                      timeout=5, retries=1), **extra)
@@ -246,7 +249,7 @@ def test_v2prov_join_script_refuses_a_ca_that_does_not_match(api, tmp_path):
     from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
     result = run_module("rancher_token", args(api, cluster="edge"))
     forged = dict(result, ca_checksum="0" * 64)  # as if a man in the middle served another CA
-    fragment = render_join(forged, {"name": "n1", "hostname": "n1", "mac": "00:50:56:00:00:11", "ip": "10.0.0.11", "roles": ["worker"]}, bin_prefix=str(tmp_path / "opt"), state_dir=str(tmp_path / "state"))
+    fragment = render_join(forged, PLAN_NODE, bin_prefix=str(tmp_path / "opt"), state_dir=str(tmp_path / "state"))
     proc = subprocess.run([str(write_join(fragment, tmp_path))], capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "FAILED" in proc.stdout + proc.stderr
     assert not (tmp_path / "opt").exists() and not (tmp_path / "state" / "system-agent-install.sh").exists()
@@ -257,7 +260,7 @@ def test_v2prov_join_script_refuses_a_ca_that_does_not_match(api, tmp_path):
 def test_join_unit_passes_systemd_analyze(api, tmp_path, cluster):
     from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
     result = run_module("rancher_token", args(api, cluster=cluster))
-    unit = render_join(result, {"name": "n1", "hostname": "n1", "mac": "00:50:56:00:00:11", "ip": "10.0.0.11", "roles": ["worker"]})["systemd"]["units"][0]
+    unit = render_join(result, PLAN_NODE)["systemd"]["units"][0]
     (tmp_path / unit["name"]).write_text(unit["contents"])
     proc = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / unit["name"])],
                           capture_output=True, text=True, check=False)
