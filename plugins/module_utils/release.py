@@ -14,14 +14,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import http.client
 import json
 import os
+import queue
 import re
 import socket
 import threading
 import time
+import urllib.error
 
-from ansible.module_utils.six.moves import queue
+from ansible.module_utils.urls import Request, make_context
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, NotFoundError, ValidationError
 
@@ -69,7 +72,7 @@ class ChunkWorker(threading.Thread):
     """Applies ``consume`` to queued chunks in its own thread, so writing, hashing and gpg overlap the download."""
 
     def __init__(self, consume):
-        super(ChunkWorker, self).__init__()
+        super().__init__()
         self.daemon = True
         self.consume = consume
         self.chunks = queue.Queue(maxsize=4)  # bounded: memory stays flat
@@ -124,6 +127,7 @@ class Artifact:
         self.algo = algo
         self.digest = digest
         self.digests_url = digests_url
+        self.signature = None  # the detached signature's bytes, fetched with the metadata before any download
 
 
 class FetchError(NetbootError):
@@ -134,7 +138,7 @@ class MissingError(NetbootError):
     """The mirror answered 404."""
 
     def __init__(self, url):
-        super(MissingError, self).__init__("%s not found on the mirror (HTTP 404)" % url, url=url)
+        super().__init__("%s not found on the mirror (HTTP 404)" % url, url=url)
         self.url = url
 
 
@@ -155,7 +159,6 @@ class HttpClient:
 
     def _open(self, url, headers=None):
         if self._request is None:
-            from ansible.module_utils.urls import Request, make_context  # deferred: a no-op run never downloads
             # one TLS context for the run: building one per request reloads the CA bundle every time
             self._request = Request(timeout=self.timeout, validate_certs=self.validate_certs, decompress=False,
                                     http_agent="netboot.coreos-repo-sync",
@@ -164,12 +167,10 @@ class HttpClient:
 
     def _retrying(self, url, attempt_fn):
         """Run ``attempt_fn()`` until it succeeds, retrying transient failures with backoff."""
-        from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-        from ansible.module_utils.six.moves.http_client import HTTPException
         for attempt in range(self.retries + 1):
             try:
                 return attempt_fn()
-            except HTTPError as exc:
+            except urllib.error.HTTPError as exc:
                 if exc.code == 404:
                     raise MissingError(url)
                 if exc.code not in TRANSIENT_STATUS or attempt == self.retries:
@@ -179,7 +180,7 @@ class HttpClient:
                 if attempt == self.retries:
                     raise FetchError("fetching %s timed out after %ss%s; raise timeout or check the mirror"
                                      % (url, self.timeout, _tries(attempt)), url=url)
-            except (URLError, _Transient, ConnectionError, HTTPException) as exc:
+            except (urllib.error.URLError, _Transient, ConnectionError, http.client.HTTPException) as exc:
                 reason = getattr(exc, "reason", exc)
                 if isinstance(reason, socket.timeout):
                     reason = "timed out after %ss" % self.timeout
@@ -223,10 +224,9 @@ class HttpClient:
         def attempt():
             have = os.path.getsize(part_path) if os.path.exists(part_path) else 0
             catch_up(have)
-            from ansible.module_utils.six.moves.urllib.error import HTTPError
             try:
                 resp = self._open(url, {"Range": "bytes=%d-" % have} if have else None)
-            except HTTPError as exc:
+            except urllib.error.HTTPError as exc:
                 if exc.code == 416 and have and _total_from_range(exc.headers.get("Content-Range")) == have:
                     return
                 if exc.code == 416:
@@ -320,6 +320,9 @@ def validate(distro, channel, arch, version, base_url, artifacts):
     if distro == "coreos" and not base_url:
         raise ValidationError("legacy CoreOS needs base_url: the URL of your mirror (the directory that holds "
                               "%s-usr/)" % ARCHES[arch][0])
+    if base_url and not re.match(r"^https?://[^/?#]+", base_url):
+        raise ValidationError("base_url '%s' is not an http:// or https:// URL of a release mirror (the module "
+                              "downloads over HTTP only)" % base_url)
     wanted = list(artifacts or spec["artifacts"])
     for key in wanted:
         if distro == "fedora-coreos" and key not in ARTIFACT_KEYS:
@@ -352,7 +355,8 @@ def resolve_version(client, distro, channel, arch, version, base_url):
     try:
         text = client.get_bytes(url).decode("utf-8", "replace")
     except MissingError:
-        raise NotFoundError("current release of channel", channel, DISTROS[distro]["channels"], where=url)
+        raise NetbootError("channel '%s' is missing on the mirror: %s answered 404; mirror the channel (its "
+                           "current/version.txt) or pick a channel the mirror holds" % (channel, url), url=url)
     match = re.search(r"^%s=(\S+)$" % DISTROS[distro]["version_var"], text, re.M)
     if not match:
         raise NetbootError("%s has no %s= line" % (url, DISTROS[distro]["version_var"]))
@@ -368,7 +372,8 @@ def resolve_artifacts(client, distro, channel, arch, version, base_url, wanted):
     try:
         client.get_bytes(release_url + "/version.txt")
     except MissingError:
-        raise NotFoundError("%s version" % distro, version, ["current"], where="%s (no version.txt)" % release_url)
+        raise NotFoundError("%s version" % distro, version, ["current", "a version the mirror holds"],
+                            where="%s (no version.txt on the mirror)" % release_url)
     files = DISTROS[distro]["files"]
     found = []
     for key in wanted:
@@ -383,7 +388,9 @@ def _stream_json(client, base, stream):
     try:
         return json.loads(client.get_bytes(url).decode("utf-8"))
     except MissingError:
-        raise NotFoundError("stream", stream, DISTROS["fedora-coreos"]["channels"], where=url)
+        raise NetbootError("stream '%s' is missing on the mirror: %s answered 404; copy upstream's "
+                           "streams/%s.json to the mirror or pick a stream the mirror holds" % (stream, url, stream),
+                           url=url)
     except ValueError as exc:
         raise NetbootError("%s is not valid JSON: %s" % (url, exc))
 
@@ -400,12 +407,17 @@ def _fcos_artifacts(client, base, stream, arch, version, wanted):
     """Fedora CoreOS files: from the stream JSON when it names ``version``, else from the build's meta.json."""
     entry = _fcos_arch(_stream_json(client, base, stream), arch, stream)
     metal = entry.get("artifacts", {}).get("metal", {})
+    # the build's directory on this mirror: a verbatim copy of upstream's stream JSON names upstream's host
+    build_url = "%s/prod/streams/%s/builds/%s/%s" % (base, stream, version, ARCHES[arch][1])
     if metal.get("release") == version:
         formats = metal.get("formats", {})
-        table = dict(formats.get("pxe", {}), image=formats.get("raw.xz", {}).get("disk"))
+        table = {}
+        for key, item in dict(formats.get("pxe", {}), image=formats.get("raw.xz", {}).get("disk")).items():
+            if item:
+                location = "%s/%s" % (build_url, item["location"].rstrip("/").rsplit("/", 1)[-1])
+                table[key] = {"location": location, "signature": location + ".sig", "sha256": item["sha256"]}
         where = "stream %s" % stream
     else:
-        build_url = "%s/prod/streams/%s/builds/%s/%s" % (base, stream, version, ARCHES[arch][1])
         try:
             meta = json.loads(client.get_bytes(build_url + "/meta.json").decode("utf-8"))
         except MissingError:
@@ -426,23 +438,8 @@ def _fcos_artifacts(client, base, stream, arch, version, wanted):
                 where, version, key, " (the release has no PXE files)" if key in PXE_KEYS else ""),
                 version=version, missing=key)
         name = item["location"].rstrip("/").rsplit("/", 1)[-1]
-        found.append(Artifact(key, name, item["location"], item.get("signature") or item["location"] + ".sig",
-                              "sha256", digest=item["sha256"]))
+        found.append(Artifact(key, name, item["location"], item["signature"], "sha256", digest=item["sha256"]))
     return found
-
-
-def fetch_flatcar_digest(client, keyring, artifact):
-    """The SHA-512 of a Flatcar/CoreOS file from its ``.DIGESTS`` (the clearsigned ``.asc`` when verifying)."""
-    from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import parse_digests
-    url = artifact.digests_url + (".asc" if keyring else "")
-    try:
-        raw = client.get_bytes(url)
-    except MissingError:
-        raise NetbootError("release %s has no %s%s: %s is missing; pick another version" % (
-            url.rsplit("/", 2)[-2], artifact.name, " (the release has no PXE files)" if artifact.key in PXE_KEYS else "",
-            url), missing=artifact.name)
-    text = keyring.clearsigned_text(raw, artifact.name + ".DIGESTS.asc") if keyring else raw.decode("utf-8", "replace")
-    return parse_digests(text, artifact.name)
 
 
 def free_space(path):

@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The image repository on disk: ``<dest>/<version>/`` directories, their manifests, ``current``, pruning.
 
-A version directory appears only complete: files download into ``<dest>/.staging/<version>/`` (where an
+A run checks everything it can before it writes anything: the options, then the release metadata (version,
+file names, digests, signatures, the signing key) read from the mirror; only then does it create ``<dest>``
+and take its lock. A version directory appears only complete: files download into ``<dest>/.staging/<version>/`` (where an
 interrupted download stays, to resume with Range), are verified while they stream, and move into place
 once every one of them verified; then ``<dest>/current`` switches (a symlink renamed over the old one).
 A manifest per version (name, size, mtime, digest) lets a rerun confirm the version without re-hashing.
@@ -13,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -23,7 +26,9 @@ import shutil
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.release import (
-    DISTROS, HttpClient, MissingError, fetch_flatcar_digest, free_space, resolve_artifacts, resolve_version, validate)
+    DISTROS, PXE_KEYS, HttpClient, MissingError, free_space, resolve_artifacts, resolve_version, validate)
+from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import (
+    Keyring, StreamCheck, VerificationError, check_digest, file_digest, parse_digests)
 
 MANIFEST = ".manifest.json"
 STAGING = ".staging"
@@ -74,7 +79,6 @@ def _stat_matches(path, record):
 
 def present_entries(version_dir, manifest, wanted, verify, full):
     """The manifest entries of ``wanted`` whose files are intact (stat, or re-hashed when ``full``)."""
-    from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import file_digest
     entries = (manifest or {}).get("files", {})
     intact = {}
     for key in wanted:
@@ -109,12 +113,18 @@ def prune_plan(versions, keep, protected):
     return doomed
 
 
-def _lock_dest(dest, check_mode):
-    """Check ``dest``; unless checking, create it and hold its lock (one sync at a time): the open lock file."""
+def _check_dest(dest):
     if os.path.lexists(dest) and not os.path.isdir(dest):
         raise NetbootError("dest %s is not a directory" % dest)
-    if check_mode:
-        return None
+    parent = os.path.dirname(dest)
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise NetbootError("dest %s is not writable: Not a directory (%s is a file)" % (dest, parent), path=dest)
+
+
+def _lock_dest(dest):
+    """Create ``dest`` and hold its lock (one sync at a time): the open lock file."""
     try:
         os.makedirs(os.path.join(dest, STAGING), exist_ok=True)
         lock = open(os.path.join(dest, STAGING, ".lock"), "w")
@@ -122,6 +132,19 @@ def _lock_dest(dest, check_mode):
         raise NetbootError("dest %s is not writable: %s" % (dest, exc.strerror or exc), path=dest)
     fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
     return lock
+
+
+def fetch_flatcar_digest(client, keyring, artifact):
+    """The SHA-512 of a Flatcar/CoreOS file from its ``.DIGESTS`` (the clearsigned ``.asc`` when verifying)."""
+    url = artifact.digests_url + (".asc" if keyring else "")
+    try:
+        raw = client.get_bytes(url)
+    except MissingError:
+        raise NetbootError("release %s has no %s%s: %s is missing; pick another version" % (
+            url.rsplit("/", 2)[-2], artifact.name, " (the release has no PXE files)" if artifact.key in PXE_KEYS else "",
+            url), missing=artifact.name)
+    text = keyring.clearsigned_text(raw, artifact.name + ".DIGESTS.asc") if keyring else raw.decode("utf-8", "replace")
+    return parse_digests(text, artifact.name)
 
 
 def _fsync_dir(path):
@@ -159,55 +182,85 @@ class RepoSync:
         if params["verify"] and not self.gpg_key:
             raise NetbootError("%s has no official key URL any more: set gpg_key (a path or URL of its image "
                                "signing key) or verify=false" % params["distro"])
+        if params["verify"] and not re.match(r"^https?://[^/?#]+", self.gpg_key) and not os.path.isfile(self.gpg_key):
+            raise ValidationError("gpg_key %s is neither an http(s) URL nor a file on this host; give the path or "
+                                  "URL of the distro's image signing key" % self.gpg_key)
+        _check_dest(self.dest)
         self.client = HttpClient(timeout=params["timeout"], retries=params["retries"],
                                  validate_certs=params["validate_certs"], backoff=params.get("backoff", 1.0))
         self.warnings = []
 
     def run(self):
-        lock = _lock_dest(self.dest, self.check_mode)
-        try:
-            return self._run()
-        finally:
-            if lock:
+        with contextlib.ExitStack() as stack:
+            plan = self._plan(stack)
+            if self.check_mode:
+                return self._result(plan, {})
+            lock = _lock_dest(self.dest)
+            try:
+                return self._apply(plan)
+            finally:
                 lock.close()
 
-    def _run(self):
+    def _plan(self, stack):
+        """Everything that can be known before writing: version, files to fetch with their digests and
+        signatures, the versions to prune. Reads the mirror, writes nothing."""
         p = self.p
-        before_current = current_target(self.dest)
+        plan = {"before_current": current_target(self.dest), "before_versions": managed_versions(self.dest),
+                "keyring": None}
         version = resolve_version(self.client, p["distro"], p["channel"], p["arch"], p["version"], p["base_url"])
         if not re.match(r"^[0-9][0-9A-Za-z.+_-]*$", version):
             raise NetbootError("the release metadata names version '%s', which is not a valid directory name" % version)
-        version_dir = os.path.join(self.dest, version)
-        manifest = read_manifest(version_dir) or {}
-        intact = present_entries(version_dir, manifest, self.wanted, p["verify"], p["verify_existing"] == "full")
-        missing = [k for k in self.wanted if k not in intact]
+        plan["version"], plan["version_dir"] = version, os.path.join(self.dest, version)
+        missing = self._missing(plan)
         artifacts = resolve_artifacts(self.client, p["distro"], p["channel"], p["arch"], version, p["base_url"],
                                       missing) if missing else []
+        if artifacts and p["verify"]:
+            plan["keyring"] = stack.enter_context(self._keyring())
+        for artifact in artifacts:
+            self._fetch_metadata(artifact, plan["keyring"])
+        plan["artifacts"] = artifacts
+        return plan
 
-        before_versions = managed_versions(self.dest)
+    def _missing(self, plan):
+        """The wanted artifacts that ``<dest>/<version>`` lacks (or holds damaged), as of now."""
+        plan["manifest"] = read_manifest(plan["version_dir"]) or {}
+        intact = present_entries(plan["version_dir"], plan["manifest"], self.wanted, self.p["verify"],
+                                 self.p["verify_existing"] == "full")
+        return [k for k in self.wanted if k not in intact]
+
+    def _apply(self, plan):
+        """Under the lock: fetch what is still missing (another run may have installed it meanwhile), install,
+        switch current, prune."""
+        plan["before_current"], plan["before_versions"] = current_target(self.dest), managed_versions(self.dest)
+        still_missing = self._missing(plan)
+        plan["artifacts"] = [a for a in plan["artifacts"] if a.key in still_missing]
+        if plan["keyring"]:
+            plan["keyring"].save_cache()
+        fetched = {}
+        if plan["artifacts"]:
+            fetched = self._fetch_all(plan["version"], plan["artifacts"], plan["keyring"])
+            plan["manifest"] = self._commit(plan["version"], plan["version_dir"], plan["manifest"], fetched)
+        changed, result = self._result(plan, fetched)
+        if result["current"] != plan["before_current"]:
+            self._switch_current(plan["version"])
+        for old in result["pruned"]:
+            shutil.rmtree(os.path.join(self.dest, old))
+            shutil.rmtree(os.path.join(self.dest, STAGING, old), ignore_errors=True)  # its abandoned downloads
+        return changed, result
+
+    def _result(self, plan, fetched):
+        p, version, artifacts = self.p, plan["version"], plan["artifacts"]
+        before_current, before_versions = plan["before_current"], plan["before_versions"]
         after_current = version if p["set_current"] else before_current
         after_versions = sorted(set(before_versions) | {version}, key=version_key)
         pruned = prune_plan(after_versions, p["keep"], {version, after_current})
         after_versions = [v for v in after_versions if v not in pruned]
-        switch = after_current != before_current
-
-        fetched = {}
-        if not self.check_mode and artifacts:
-            fetched = self._fetch_all(version, artifacts)
-            manifest = self._commit(version, version_dir, manifest, fetched)
-        if not self.check_mode and switch:
-            self._switch_current(version)
-        if not self.check_mode:
-            for old in pruned:
-                shutil.rmtree(os.path.join(self.dest, old))
-                shutil.rmtree(os.path.join(self.dest, STAGING, old), ignore_errors=True)  # its abandoned downloads
-
-        files = self._files_result(manifest, artifacts, fetched)
-        changed = bool(artifacts) or switch or bool(pruned)
+        files = self._files_result(plan["manifest"], artifacts, fetched)
+        changed = bool(artifacts) or after_current != before_current or bool(pruned)
         if not p["verify"] and artifacts:
             self.warnings.append("verify=false: the signatures of the fetched files were not checked")
         result = dict(
-            version=version, path=version_dir, current=after_current,
+            version=version, path=plan["version_dir"], current=after_current,
             artifacts=dict((f["key"], f["name"]) for f in files),
             files=files, bytes_fetched=self.client.bytes_fetched, pruned=pruned,
             fetched=[a.name for a in artifacts], warnings=self.warnings,
@@ -218,21 +271,28 @@ class RepoSync:
     # -- fetch and verify ------------------------------------------------------------------------------
 
     def _keyring(self):
-        from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import Keyring
         cache = None
         if re.match(r"^https?://", self.gpg_key):
             tag = hashlib.sha256(self.gpg_key.encode("utf-8")).hexdigest()[:12]
             cache = os.path.join(self.dest, KEYS, "%s-%s.asc" % (self.p["distro"], tag))
         return Keyring(self.gpg_key, self.fingerprint, self.client.get_bytes, cache)
 
-    def _fetch_all(self, version, artifacts):
+    def _fetch_metadata(self, artifact, keyring):
+        """The file's expected digest (verified ``.DIGESTS.asc`` for Flatcar/CoreOS) and its signature bytes."""
+        if artifact.digests_url:
+            artifact.digest = fetch_flatcar_digest(self.client, keyring, artifact)
+        if keyring:
+            try:
+                artifact.signature = self.client.get_bytes(artifact.sig_url)
+            except MissingError:
+                raise VerificationError("missing signature for %s: %s is not on the mirror"
+                                        % (artifact.name, artifact.sig_url))
+
+    def _fetch_all(self, version, artifacts, keyring):
         staging = os.path.join(self.dest, STAGING, version)
         try:
             os.makedirs(staging, exist_ok=True)
-            if self.p["verify"]:
-                with self._keyring() as keyring:
-                    return dict((a.key, self._fetch_one(a, staging, keyring)) for a in artifacts)
-            return dict((a.key, self._fetch_one(a, staging, None)) for a in artifacts)
+            return dict((a.key, self._fetch_one(a, staging, keyring)) for a in artifacts)
         except (IOError, OSError) as exc:
             if exc.errno == errno.ENOSPC:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -241,28 +301,19 @@ class RepoSync:
             raise NetbootError("cannot write into %s: %s" % (staging, exc.strerror or exc), path=staging)
 
     def _fetch_one(self, artifact, staging, keyring):
-        from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import (
-            StreamCheck, VerificationError, check_digest)
         part = os.path.join(staging, artifact.name + ".part")
         sig_path = os.path.join(staging, artifact.name + ".sig")
-        expected = artifact.digest
-        if artifact.digests_url:
-            expected = fetch_flatcar_digest(self.client, keyring, artifact)
         if keyring:
-            try:
-                signature = self.client.get_bytes(artifact.sig_url)
-            except MissingError:
-                raise VerificationError("missing signature for %s: %s is not on the mirror" % (artifact.name, artifact.sig_url))
             with open(sig_path, "wb") as handle:
-                handle.write(signature)
+                handle.write(artifact.signature)
         elif os.path.exists(sig_path):
             os.unlink(sig_path)
         sink = self.client.download(artifact.url, part, lambda: StreamCheck(artifact.algo, keyring, sig_path),
                                     lambda: free_space(staging))
         digest = sink.hexdigest()
         try:
-            if expected:
-                check_digest(artifact.name, artifact.algo, expected, digest)
+            if artifact.digest:
+                check_digest(artifact.name, artifact.algo, artifact.digest, digest)
             if keyring:
                 keyring.finish_stream(sink, sig_path, part, artifact.name)
         except NetbootError:

@@ -18,12 +18,12 @@ description:
   - File names come from the release metadata (Flatcar C(version.txt) and C(.DIGESTS), the Fedora CoreOS stream
     JSON or build C(meta.json)), never guessed.
   - Every file is hashed while it streams, checked against the digest in the signed metadata and against its detached
-    GPG signature (C(gpg --verify) in a private temporary GNUPGHOME), and moved into place only when every file of the
+    GPG signature (C(gpgv) against an unnamed keyring file: no GNUPGHOME, no gpg-agent), and moved into place only when every file of the
     version verified. Then O(dest)/current (a symlink) switches to the version.
   - An interrupted download resumes with HTTP Range, from the same run's retries or the next run. Transient errors
     (HTTP 5xx, resets, timeouts) are retried with exponential backoff.
   - A manifest per version (name, size, mtime, digest) lets a rerun confirm the version without re-hashing it.
-  - Requires C(gpg) (GnuPG) on the host when O(verify=true).
+  - Requires C(gpgv) (GnuPG) on the host when O(verify=true).
 author:
   - netboot.coreos maintainers (@netboot-coreos)
 extends_documentation_fragment:

@@ -1,11 +1,12 @@
 """coreos_repo_sync run as Ansible runs it (module subprocess, playbook) against the loopback release mirror."""
 
+import json
 import os
 import subprocess
 import sys
 import time
 
-from conftest import REPO, run_module, run_playbook, shared_path
+from conftest import REPO, ansible_env, run_module, run_playbook, shared_path
 
 FLATCAR_FPR = "F88CFEDEFF29A5B4D9523864E25D9AED0593B34A"
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "release_mirror.py")
@@ -119,3 +120,47 @@ def test_fixture_command_serves_a_signed_release(tmp_path):
         while proc.poll() is None and time.time() < deadline:
             time.sleep(0.1)
     assert proc.returncode == 0
+
+
+def _processes_mentioning(text):
+    """PIDs of the processes whose command line contains ``text``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                if text.encode() in handle.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_killed_run_leaves_no_process_and_no_temporary_directory(release_mirror, tmp_path):
+    """An AWX job cancelled mid-verification: no gpg-agent, no gpgv, no temporary GnuPG home left behind."""
+    image = "flatcar_production_image.bin.bz2"
+    base = release_mirror.add_flatcar("3975.2.0", sizes={"image": 4 * 1024 * 1024})
+    release_mirror.fault("/flatcar/stable/amd64-usr/3975.2.0/" + image, "stall", delay=60)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args(release_mirror, tmp_path / "repo", base,
+                                                                        timeout=90, retries=0)}))
+    env = ansible_env({"TMPDIR": str(scratch)})
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "plugins", "modules", "coreos_repo_sync.py"),
+                             str(args_file)], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while not release_mirror.requested(image) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        time.sleep(0.5)  # half the image is in: the streamed signature check is running
+        assert proc.poll() is None and release_mirror.requested(image), proc.stderr.read() if proc.poll() else ""
+        verifying = [pid for pid in _processes_mentioning(str(tmp_path)) if pid != proc.pid]
+        assert verifying, "a signature check runs while the image downloads"
+    finally:
+        proc.kill()
+        proc.communicate()
+    deadline = time.time() + 10
+    while _processes_mentioning(str(tmp_path)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(tmp_path)) == [], "no gpg, gpgv or gpg-agent outlives the run"
+    assert os.listdir(str(scratch)) == [], "no temporary GnuPG home or key file outlives the run"

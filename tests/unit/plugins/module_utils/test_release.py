@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.netboot.coreos.plugins.module_utils.errors import NotFoundError, ValidationError
+from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, NotFoundError, ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.release import (
     FetchError, FileWriter, HttpClient, MissingError, resolve_artifacts, resolve_version, validate)
 from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import StreamCheck
@@ -44,8 +44,8 @@ def test_base_url_channel_placeholder(release_mirror):
     release_mirror.add_flatcar("3975.2.0", channel="beta")
     base = release_mirror.url + "/flatcar/{channel}"
     assert resolve_version(client(), "flatcar", "beta", "amd64", "current", base) == "3975.2.0"
-    with pytest.raises(NotFoundError, match="current release of channel 'stable' not found in .*/flatcar/stable/"
-                       "amd64-usr/current/version.txt; available: alpha, beta, lts, stable"):
+    with pytest.raises(NetbootError, match="channel 'stable' is missing on the mirror: .*/flatcar/stable/"
+                       "amd64-usr/current/version.txt answered 404"):
         resolve_version(client(), "flatcar", "stable", "amd64", "current", base)
 
 
@@ -96,7 +96,8 @@ def test_fcos_current_and_older_builds_come_from_metadata(release_mirror):
     assert all(a.algo == "sha256" and a.sig_url == a.url + ".sig" for a in current + older)
     with pytest.raises(NotFoundError, match="fedora-coreos version '39.0' not found in stream stable"):
         resolve_artifacts(client(), "fedora-coreos", "stable", "amd64", "39.0", base, wanted)
-    with pytest.raises(NotFoundError, match="stream 'next' not found"):
+    with pytest.raises(NetbootError, match="stream 'next' is missing on the mirror: .*/fcos/streams/next.json "
+                       "answered 404; copy upstream's streams/next.json to the mirror"):
         resolve_version(client(), "fedora-coreos", "next", "amd64", "current", base)
     with pytest.raises(NotFoundError, match="architecture 'aarch64' not found in stream stable; available: x86_64"):
         resolve_version(client(), "fedora-coreos", "stable", "arm64", "current", base)
@@ -213,3 +214,19 @@ def test_early_writeback_keeps_the_file_intact(release_mirror, tmp_path, monkeyp
     part = str(tmp_path / "image.part")
     digest = download(release_mirror, client(), base + "/amd64-usr/3975.2.0/" + IMAGE, part)
     assert digest == sha512_of(release_file(release_mirror, "3975.2.0", IMAGE)) == sha512_of(part)
+
+
+def test_fcos_files_come_from_base_url_even_with_upstreams_stream_json(release_mirror):
+    """A verbatim copy of upstream's stream JSON names upstream's host; the files still come from base_url."""
+    base = release_mirror.add_fcos("41.20241027.3.0", upstream_locations=True)
+    found = resolve_artifacts(client(), "fedora-coreos", "stable", "amd64", "41.20241027.3.0", base,
+                              ["kernel", "initramfs", "rootfs", "image"])
+    build = base + "/prod/streams/stable/builds/41.20241027.3.0/x86_64/"
+    assert [a.url for a in found] == [build + a.name for a in found]
+    assert all(a.sig_url == a.url + ".sig" for a in found)
+
+
+@pytest.mark.parametrize("base_url", ["ftp://mirror.example.com/flatcar", "mirror.example.com", "file:///srv/x"])
+def test_base_url_must_be_http(base_url):
+    with pytest.raises(ValidationError, match="base_url '%s' is not an http:// or https:// URL" % base_url):
+        validate("flatcar", "stable", "amd64", "current", base_url, None)

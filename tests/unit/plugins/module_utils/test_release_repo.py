@@ -300,3 +300,61 @@ def test_concurrent_syncs_of_one_dest_take_turns(release_mirror, tmp_path):
         assert worker.is_alive() and not results and not (dest / "3975.2.0").exists()
     worker.join(60)
     assert results and results[0][0] and (dest / "3975.2.0").exists()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"version": "9999.0.0"}, "flatcar version '9999.0.0' not found"),
+    ({"channel": "beta", "base_url": "{mirror}/flatcar/{channel}"}, "channel 'beta' is missing on the mirror"),
+    ({"base_url": "ftp://127.0.0.1/flatcar/stable"}, "base_url 'ftp://127.0.0.1/flatcar/stable' is not an http"),
+    ({"gpg_key": "/nonexistent/key.asc"}, "gpg_key /nonexistent/key.asc is neither an http\\(s\\) URL nor a file"),
+    ({"gpg_key": "ftp://keys.example.com/k.asc"}, "gpg_key ftp://keys.example.com/k.asc is neither"),
+    ({"gpg_fingerprint": "F88CFEDEFF29A5B4D9523864E25D9AED0593B34A"}, "not the pinned F88CFEDE"),
+])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_input_errors_create_nothing(release_mirror, tmp_path, overrides, message, check_mode):
+    base = release_mirror.add_flatcar("3975.2.0")
+    dest = tmp_path / "repo"
+    if "base_url" in overrides:
+        overrides = dict(overrides, base_url=overrides["base_url"].replace("{mirror}", release_mirror.url))
+    with pytest.raises(NetbootError, match=message):
+        sync_release(params(release_mirror, dest, base, **overrides), check_mode)
+    assert not dest.exists(), "nothing may be created before the inputs are known good"
+    assert not release_mirror.requested(IMAGE), "no download before the inputs are known good"
+
+
+def test_release_without_pxe_files_creates_nothing(release_mirror, tmp_path):
+    base = release_mirror.add_flatcar("3975.2.0", pxe=False)
+    with pytest.raises(NetbootError, match="release 3975.2.0 has no %s" % KERNEL):
+        sync_release(params(release_mirror, tmp_path / "repo", base))
+    assert not (tmp_path / "repo").exists()
+
+
+def test_failed_download_keeps_current_and_installed_versions(release_mirror, tmp_path):
+    base = release_mirror.add_flatcar("3975.2.0")
+    dest = tmp_path / "repo"
+    sync_release(params(release_mirror, dest, base))
+    installed = dest / "3975.2.0"
+    before = {p: (installed / p).stat().st_mtime_ns for p in listing(installed)}
+    release_mirror.add_flatcar("3975.2.1")
+    release_mirror.fault(RELEASE % "3975.2.1" + IMAGE, "error", times=5, status=503)
+    with pytest.raises(NetbootError, match="HTTP 503"):
+        sync_release(params(release_mirror, dest, base))
+    assert os.readlink(str(dest / "current")) == "3975.2.0" and not (dest / "3975.2.1").exists()
+    assert {p: (installed / p).stat().st_mtime_ns for p in listing(installed)} == before
+
+
+def test_fedora_coreos_files_come_from_base_url_with_a_verbatim_upstream_stream(release_mirror, tmp_path):
+    base = release_mirror.add_fcos("41.20241027.3.0", upstream_locations=True)
+    changed, result = sync_release(params(release_mirror, tmp_path / "repo", base, distro="fedora-coreos",
+                                          gpg_fingerprint=None, gpg_key=release_mirror.key_path))
+    assert changed and all(f["verified"] and f["fetched"] for f in result["files"])
+    for item in result["files"]:
+        assert release_mirror.requested("/builds/41.20241027.3.0/x86_64/" + item["name"]), item["name"]
+
+
+def test_fedora_coreos_stream_missing_on_the_mirror_says_so(release_mirror, tmp_path):
+    base = release_mirror.add_fcos("41.20241027.3.0")
+    with pytest.raises(NetbootError, match="stream 'next' is missing on the mirror"):
+        sync_release(params(release_mirror, tmp_path / "repo", base, distro="fedora-coreos", channel="next",
+                            gpg_fingerprint=None, gpg_key=release_mirror.key_path))
+    assert not (tmp_path / "repo").exists()

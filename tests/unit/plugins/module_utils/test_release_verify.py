@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import tempfile
 
 import pytest
 
@@ -56,15 +57,17 @@ def _no_fetch(url):
     raise AssertionError("unexpected fetch of %s" % url)
 
 
-def test_verify_file_accepts_a_good_signature_from_the_pinned_key(tmp_path, release_signing_key):
+def test_verify_file_accepts_a_good_signature_from_the_pinned_key(tmp_path, release_signing_key, monkeypatch):
     key_path = release_signing_key.export_public(str(tmp_path / "key.asc"))
     data, sig = _signed(tmp_path, release_signing_key)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with Keyring(key_path, release_signing_key.fingerprint, _no_fetch) as keyring:
         status = keyring.verify_file(sig, data, "artifact")
-        home = keyring.home
+        assert os.listdir(str(scratch)) == [], "no GNUPGHOME or named temporary file: nothing to leave behind"
     assert status.primary == release_signing_key.fingerprint
     assert status.signer == release_signing_key.signing_subkey
-    assert not os.path.exists(home), "the temporary GNUPGHOME must be removed"
 
 
 def test_verify_file_rejects_tampered_data(tmp_path, release_signing_key):
@@ -131,6 +134,7 @@ def test_rotated_subkey_is_found_by_one_refetch(tmp_path, release_mirror):
         data, sig = _signed(tmp_path, key)
         client = HttpClient(timeout=5, retries=0)
         with Keyring(release_mirror.key_url("rotated.asc"), key.fingerprint, client.get_bytes, cache) as keyring:
+            keyring.save_cache()
             status = keyring.verify_file(sig, data, "artifact")
             assert keyring.refetched and keyring.key_fetches == 1
         assert status.signer == key.signing_subkey
@@ -148,6 +152,7 @@ def test_outdated_flatcar_key_fails_after_one_refetch(tmp_path, release_mirror, 
     cache = str(tmp_path / "keys" / "flatcar.asc")
     client = HttpClient(timeout=5, retries=0)
     with Keyring(release_mirror.key_url("flatcar.asc"), FLATCAR_FPR, client.get_bytes, cache) as keyring:
+        keyring.save_cache()
         with pytest.raises(VerificationError) as caught:
             keyring.verify_file(sig, data, "flatcar_production_image.bin.bz2")
     msg = caught.value.msg
@@ -160,7 +165,35 @@ def test_outdated_flatcar_key_fails_after_one_refetch(tmp_path, release_mirror, 
 
 def test_missing_gpg_binary_is_reported(tmp_path, release_signing_key, monkeypatch):
     key_path = release_signing_key.export_public(str(tmp_path / "key.asc"))
-    monkeypatch.setattr(release_verify, "GPG_COMMAND", "/nonexistent/gpg")
-    with pytest.raises(NetbootError, match="cannot run /nonexistent/gpg .*install GnuPG"):
-        with Keyring(key_path, None, _no_fetch):
-            pass
+    data, sig = _signed(tmp_path, release_signing_key)
+    monkeypatch.setattr(release_verify, "GPGV_COMMAND", "/nonexistent/gpgv")
+    with pytest.raises(NetbootError, match="cannot run /nonexistent/gpgv .*install GnuPG's gpgv"):
+        with Keyring(key_path, None, _no_fetch) as keyring:
+            keyring.verify_file(sig, data, "artifact")
+
+
+def test_signature_by_another_key_names_the_signer_and_the_expected_key(tmp_path, release_signing_key):
+    """Not a rotation: the expected key still has a valid signing subkey, so no rotation hint."""
+    other = SigningKey(uid="Someone Else <else@example.invalid>")
+    try:
+        key_path = release_signing_key.export_public(str(tmp_path / "key.asc"))
+        data, sig = _signed(tmp_path, other)
+        with Keyring(key_path, release_signing_key.fingerprint, _no_fetch) as keyring:
+            with pytest.raises(VerificationError) as caught:
+                keyring.verify_file(sig, data, "artifact")
+        msg = caught.value.msg
+        assert "signature on artifact was made by key %s" % other.signing_subkey in msg
+        assert "expected a signature by %s" % release_signing_key.signing_subkey[-16:] in msg
+        assert "rotated" not in msg and "signed by another key than the distro's" in msg
+    finally:
+        other.close()
+
+
+def test_read_keys_finds_primary_subkeys_and_their_expiry():
+    with open(shared_path("signing-keys", "flatcar-image-signing-key-2024.asc"), "rb") as handle:
+        keys = release_verify.read_keys(handle.read())
+    assert keys[0].fingerprint == FLATCAR_FPR and keys[0].primary == FLATCAR_FPR
+    subkeys = [k for k in keys[1:] if k.can_sign]
+    assert subkeys and all(k.primary == FLATCAR_FPR for k in subkeys)
+    newest = max(subkeys, key=lambda k: k.expires or 0)
+    assert newest.fingerprint.endswith("8837E271") and release_verify._day(newest.expires) == "2025-03-06"
