@@ -12,13 +12,13 @@ import yaml
 from bindep.depends import Depends
 from packaging.requirements import Requirement
 
-from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import GPG_COMMAND
+from ansible_collections.netboot.coreos.plugins.module_utils.release_verify import GPGV_COMMAND
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 NOT_THIRD_PARTY = {"__future__", "ansible", "ansible_collections"}
 # commands the collection's code runs on the controller -> the package that provides them per platform
-COMMANDS = {GPG_COMMAND: {"platform:dpkg": "gnupg", "platform:rpm": "gnupg2"}}
+COMMANDS = {GPGV_COMMAND: {"platform:dpkg": "gnupg", "platform:rpm": "gnupg2"}}
 
 
 def third_party_imports():
