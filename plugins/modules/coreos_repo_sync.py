@@ -18,7 +18,7 @@ description:
   - File names come from the release metadata (Flatcar C(version.txt) and C(.DIGESTS), the Fedora CoreOS stream
     JSON or build C(meta.json)), never guessed.
   - Every file is hashed while it streams, checked against the digest in the signed metadata and against its detached
-    GPG signature (C(gpgv) against an unnamed keyring file: no GNUPGHOME, no gpg-agent), and moved into place only when every file of the
+    GPG signature (C(gpgv) against an unnamed keyring file, with no GNUPGHOME and no gpg-agent), and moved into place only when every file of the
     version verified. Then O(dest)/current (a symlink) switches to the version.
   - An interrupted download resumes with HTTP Range, from the same run's retries or the next run. Transient errors
     (HTTP 5xx, resets, timeouts) are retried with exponential backoff.
