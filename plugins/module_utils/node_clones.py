@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.ipxe_template import (
     BOOT_ORDER, boot_options, boot_order_names)
-from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import NAME_RULE, check_nodes, unique_values
+from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import check_node_name, check_nodes, unique_values
 from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import (
     VCenterError, extra_config, first_device)
 
@@ -56,8 +55,6 @@ DATASTORE_UNITS = 128
 CLONE_HOST_COST = 4
 CLONE_DATASTORE_COST = 16
 START_THREADS = 8
-# A VM name vCenter keeps as given (node_plan's NAME_RULE): it escapes '/', '\' and '%', and stops at 80 characters.
-_VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 
 
 class NodeClonesError(NetbootError):
@@ -89,20 +86,13 @@ def vm_record(row):
 
 # -- input -----------------------------------------------------------------------------------------------
 
-def check_node_name(name):
-    """A node name that is its VM name as is (the plan's rule: vCenter escapes '/', '%' and more)."""
-    if not isinstance(name, str) or not _VM_NAME.match(name):
-        raise ValidationError("nodes: name %r is not a valid node name; %s" % (name, NAME_RULE))
-    return name
-
-
 def normalise_nodes(nodes, state):
     """The records the module needs (name, mac, num_cpus, memory_mb), checked by node_plan.check_nodes.
 
     With state absent or reinstalled only the names matter: records without a MAC are accepted there.
     """
     if state in ("absent", "reinstalled") and any(node.get("mac") is None for node in nodes):
-        records = [{"name": check_node_name(node.get("name")), "mac": None, "num_cpus": None, "memory_mb": None}
+        records = [{"name": check_node_name(node.get("name"), "nodes"), "mac": None, "num_cpus": None, "memory_mb": None}
                    for node in nodes]
         unique_values(records, "name")
         return records

@@ -290,12 +290,17 @@ def _taints(value, node):
     return [_taint(t, node) for t in value]
 
 
+def check_node_name(name, where):
+    """``name`` when it can be its VM name as is (vCenter escapes '/', '\\' and '%', and stops at 80 characters)."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValidationError("%s: name %r is not a valid node name; %s" % (where, name, NAME_RULE))
+    return name
+
+
 def _node_name(name, position, entry):
     if _unset(name):
         raise ValidationError("nodes[%d] has no name: %r" % (position, entry))
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ValidationError("nodes[%d]: name %r is not a valid node name; %s" % (position, name, NAME_RULE))
-    return name
+    return check_node_name(name, "nodes[%d]" % position)
 
 
 def _unknown_keys(record, name):
