@@ -24,11 +24,11 @@ import shutil
 import subprocess
 import tempfile
 
+from real_ignition import IGNITION, IGNITION_VALIDATE  # pylint: disable=import-error
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(REPO, "build", "e2e")
 GUEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest")
-IGNITION = "/usr/lib/dracut/modules.d/30ignition/ignition"
-IGNITION_VALIDATE = "/usr/bin/ignition-validate"
 # the modules a VMware-like node needs; their dependencies are added from each module's .modinfo
 # (the crypto ones first: crc_t10dif, crc64_rocksoft and ext4 ask the crypto API for them when they load)
 MODULES = ("crct10dif_generic", "crc64_rocksoft_generic", "crc32c_generic", "vmxnet3", "e1000e", "virtio_net",
