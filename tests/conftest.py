@@ -146,6 +146,16 @@ def vcsim():
     proc.wait()
 
 
+def vm_folder_missing_message(client, name):
+    """The lookup error for folder ``name`` under DC0/vm, listing the folders vCenter holds there now (read
+    through pyVmomi, not the client's lookup): other tests of the session add folders of their own."""
+    from pyVmomi import vim  # pylint: disable=import-outside-toplevel
+    from ansible_collections.netboot.coreos.plugins.module_utils.errors import NotFoundError  # pylint: disable=import-outside-toplevel
+    datacenter = client.datacenter("DC0")
+    folders = [child.name for child in datacenter.vmFolder.childEntity if isinstance(child, vim.Folder)]
+    return NotFoundError("folder", name, folders, where="'DC0/vm'").msg
+
+
 @pytest.fixture(scope="session")
 def release_signing_key():
     """A generated GPG signing key for loopback release mirrors (tests/fixtures/release_mirror.py)."""
