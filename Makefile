@@ -135,8 +135,9 @@ e2e: venv collection deps
 	@if ls tests/e2e/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -p no:cacheprovider tests/e2e; \
 	  else echo "e2e: no end-to-end tests yet"; fi
 
+# each benchmark in turn (benchlib.py is their shared helper module, not a benchmark); see benchmarks/README.md
 benchmark: venv collection vcsim
-	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	for b in $(filter-out benchmarks/benchlib.py,$(wildcard benchmarks/*.py)); do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(BUILD) tests/output
