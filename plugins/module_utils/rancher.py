@@ -15,19 +15,14 @@ __metaclass__ = type
 
 import base64
 import hashlib
-import json
 import re
 import shlex
-import socket
-import ssl
 import time
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.six.moves.http_client import HTTPException
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit, urlunsplit
-from ansible.module_utils.urls import SSLValidationError, open_url
 
+from ansible_collections.netboot.coreos.plugins.module_utils.http_api import JsonApiClient, redact_url
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import (
     NetbootError, NotFoundError, ValidationError)
 
@@ -50,7 +45,6 @@ V2PROV_OWNER = "provisioning.cattle.io/v1, Kind=Cluster"
 # Rancher >= 2.15 keeps this placeholder in stored commands instead of the token itself.
 TOKEN_PLACEHOLDER = "{token}"
 DEFAULT_TOKEN_NAME = "default-token"
-RETRY_STATUSES = (500, 502, 503, 504)
 MAX_PAGES = 1000
 
 
@@ -68,14 +62,6 @@ class RancherAuthError(RancherError):
 
 class RancherAPIError(RancherError):
     """Rancher answered with an unexpected status or payload."""
-
-
-def redact_url(url):
-    """``url`` without user:password@ (never echo a credential embedded in the URL)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[1], parts.path, parts.query, parts.fragment))
 
 
 def ca_checksum(cacerts):
@@ -115,10 +101,12 @@ def agent_image(command):
     return ""
 
 
-class RancherClient:
+class RancherClient(JsonApiClient):
     """One Rancher endpoint and credential. ``get``/``post``/``collection`` return parsed JSON."""
 
-    backoff = 0.5  # seconds before the first retry; doubles each time
+    connection_error = RancherConnectionError
+    api_error = RancherAPIError
+    not_json_hint = "is url the Rancher server?"
 
     def __init__(self, url, api_token=None, access_key=None, secret_key=None, validate_certs=True,
                  ca_path=None, timeout=30, retries=3):
@@ -128,23 +116,20 @@ class RancherClient:
         if retries < 0 or timeout <= 0:
             raise ValidationError("timeout must be > 0 and retries >= 0 (got timeout=%s, retries=%s)"
                                   % (timeout, retries))
-        self.url = url.rstrip("/")
-        self.shown_url = redact_url(self.url)
-        self.validate_certs = validate_certs
-        self.ca_path = ca_path
-        self.timeout = timeout
-        self.retries = retries
-        self.headers = {"Accept": "application/json"}
-        self._secrets = [s for s in (api_token, access_key, secret_key) if s]
+        headers = {}
         if api_token:
-            self.headers["Authorization"] = "Bearer %s" % api_token
+            headers["Authorization"] = "Bearer %s" % api_token
             self.credential = "api_token (RANCHER_TOKEN)"
         elif access_key or secret_key:
             pair = "%s:%s" % (access_key or "", secret_key or "")
-            self.headers["Authorization"] = "Basic %s" % base64.b64encode(pair.encode("utf-8")).decode("ascii")
+            headers["Authorization"] = "Basic %s" % base64.b64encode(pair.encode("utf-8")).decode("ascii")
             self.credential = "access_key/secret_key"
         else:
             self.credential = None
+        super(RancherClient, self).__init__(
+            url, "Rancher %s" % redact_url(url.rstrip("/")), headers=headers,
+            secrets=(api_token, access_key, secret_key), validate_certs=validate_certs, ca_path=ca_path,
+            timeout=timeout, retries=retries)
 
     @classmethod
     def from_params(cls, params, api_version="v3"):
@@ -157,93 +142,8 @@ class RancherClient:
                    ca_path=params.get("ca_path"), timeout=params.get("timeout") or 30,
                    retries=params.get("retries") if params.get("retries") is not None else 3)
 
-    # -- HTTP ------------------------------------------------------------------------------------------------
-
-    def scrub(self, text):
-        """``text`` with every credential value replaced (error bodies are shown to the user)."""
-        text = str(text)
-        for secret in self._secrets:
-            text = text.replace(secret, "********")
-        return text
-
-    def _absolute(self, path, query=None):
-        if re.match(r"^https?://", path):
-            url = path
-        else:
-            url = self.url + path
-        if query:
-            url += ("&" if "?" in url else "?") + urlencode(query)
-        return url
-
-    def request(self, method, path, query=None, body=None, raw=False):
-        """One API call with retries on 5xx and timeouts; JSON (or text when ``raw``) of the answer."""
-        url = self._absolute(path, query)
-        what = "%s %s" % (method, redact_url(url)[len(self.shown_url):] or "/")
-        data = None
-        headers = dict(self.headers)
-        if body is not None:
-            data = json.dumps(body)
-            headers["Content-Type"] = "application/json"
-        for attempt in range(self.retries + 1):
-            try:
-                response = open_url(url, data=data, headers=headers, method=method, timeout=self.timeout,
-                                    validate_certs=self.validate_certs, ca_path=self.ca_path,
-                                    follow_redirects="safe", use_proxy=True)
-                text = response.read().decode("utf-8", "replace")
-                break
-            except HTTPError as exc:
-                if exc.code not in RETRY_STATUSES or attempt == self.retries:
-                    raise self._http_error(exc, what, attempt)
-            except SSLValidationError as exc:
-                raise self._tls_error(exc)
-            except URLError as exc:
-                if isinstance(exc.reason, (ssl.SSLError, ssl.CertificateError)):
-                    raise self._tls_error(exc.reason)
-                if not isinstance(exc.reason, socket.timeout):
-                    reason = getattr(exc.reason, "strerror", None) or str(exc.reason)
-                    raise RancherConnectionError("cannot connect to Rancher %s: %s"
-                                                 % (self.shown_url, self.scrub(reason)), url=self.shown_url)
-                if attempt == self.retries:
-                    raise self._timeout_error(what, attempt)
-            except socket.timeout:
-                if attempt == self.retries:
-                    raise self._timeout_error(what, attempt)
-            except (OSError, HTTPException) as exc:
-                raise RancherConnectionError("connection to Rancher %s failed during %s: %s"
-                                             % (self.shown_url, what, self.scrub(exc) or type(exc).__name__),
-                                             url=self.shown_url)
-            time.sleep(self.backoff * 2 ** attempt)
-        if raw:
-            return text
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise RancherAPIError("Rancher %s answered %s with something that is not JSON (%r...): is url the "
-                                  "Rancher server?" % (self.shown_url, what, self.scrub(text[:80])),
-                                  url=self.shown_url)
-
-    def _timeout_error(self, what, attempt):
-        return RancherConnectionError("Rancher %s did not answer %s within %ss (%d attempts): raise timeout/retries "
-                                      "or check the server" % (self.shown_url, what, self.timeout, attempt + 1),
-                                      url=self.shown_url)
-
-    def _tls_error(self, exc):
-        hint = ("set ca_path to the CA bundle that signed its certificate" if not self.ca_path
-                else "ca_path %s does not hold the CA that signed its certificate" % self.ca_path)
-        return RancherConnectionError(
-            "TLS verification of Rancher %s failed (%s): %s, or validate_certs=false for a lab only"
-            % (self.shown_url, self.scrub(getattr(exc, "reason", None) or exc).splitlines()[0], hint),
-            url=self.shown_url)
-
-    def _http_error(self, exc, what, attempt):
-        status = exc.code
-        detail = ""
-        try:
-            payload = json.loads(exc.read().decode("utf-8", "replace"))
-            detail = payload.get("message") or payload.get("code") or ""
-        except (ValueError, AttributeError, OSError):
-            pass
-        detail = ": %s" % self.scrub(detail) if detail else ""
+    def http_error(self, status, what, attempt, detail):
+        detail = ": %s" % detail if detail else ""
         if status == 401:
             if not self.credential:
                 msg = ("Rancher %s requires authentication for %s: set api_token (RANCHER_TOKEN) or "
@@ -279,7 +179,7 @@ class RancherClient:
             if not isinstance(page, dict) or not isinstance(page.get("data"), list):
                 raise RancherAPIError("Rancher %s answered GET %s with something that is not a collection (no "
                                       "'data' list): is api_version right for this server?"
-                                      % (self.shown_url, redact_url(url)[len(self.shown_url):]),
+                                      % (self.shown_url, self.shown_path(url)),
                                       url=self.shown_url)
             items.extend(page["data"])
             seen.add(url)
