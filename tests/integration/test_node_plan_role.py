@@ -89,7 +89,8 @@ def test_scale_with_a_bad_count_names_it_before_touching_vcenter(count):
 
 def test_scale_count_goes_through_the_same_mechanism(tmp_path):
     playbook = tmp_path / "scale_plan.yml"
-    plays = yaml.safe_load(open(os.path.join(REPO, "playbooks", "scale.yml")))
+    # its own plays (the repo and DHCP plays it imports compute the plan with the same count)
+    plays = [p for p in yaml.safe_load(open(os.path.join(REPO, "playbooks", "scale.yml"))) if "roles" in p]
     for play in plays:  # the scale playbook's own plan line, without the clones
         play["roles"] = [r for r in play["roles"] if r["role"] == "netboot.coreos.node_plan"]
         play["tasks"] = yaml.safe_load(SHOW_PLAN)[0]["tasks"]
