@@ -35,8 +35,12 @@ from ansible_collections.netboot.coreos.plugins.module_utils.rancher import (
 # The connection options of modules that read or change the cluster: a kubeconfig, or Rancher (url, credential,
 # TLS options of netboot.coreos.rancher_token) and the cluster's name or id.
 KUBERNETES_ARGUMENT_SPEC = dict(
-    RANCHER_ARGUMENT_SPEC,
     url=dict(type="str", fallback=(env_fallback, ["RANCHER_URL"])),
+    api_token=RANCHER_ARGUMENT_SPEC["api_token"],
+    validate_certs=RANCHER_ARGUMENT_SPEC["validate_certs"],
+    ca_path=RANCHER_ARGUMENT_SPEC["ca_path"],
+    timeout=RANCHER_ARGUMENT_SPEC["timeout"],
+    retries=RANCHER_ARGUMENT_SPEC["retries"],
     cluster=dict(type="str"),
     kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
     kubeconfig_context=dict(type="str"),
