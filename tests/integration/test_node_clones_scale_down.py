@@ -109,3 +109,12 @@ def test_decommission_drains_and_leaves_a_foreign_vm_alone(lab, rancher):
     assert summary[2].split(None, 4)[0] == "dc-node09"
     assert summary[2].endswith("poweredOn   not managed, left alone"), summary
     assert sorted(lab.managed("dc")) == ["dc-node01"] and "dc-node09" in lab.vms() and rancher.nodes == []
+
+
+@pytest.mark.parametrize("typed, kept", [("false", ["pr-node01", "pr-node02"]), ("true", ["pr-node01"])])
+def test_prune_typed_on_the_command_line_is_a_boolean(lab, typed, kept):
+    assert run_playbook(SCALE, lab.playbook_vars("pr", scale_node_count=2)).rc == 0
+    nodes = os.path.join(REPO, "playbooks", "nodes.yml")
+    run = run_playbook(nodes, lab.playbook_vars("pr", coreos_node_count=1, node_clones_prune=typed))
+    assert run.rc == 0, run.failure_messages()
+    assert sorted(lab.managed("pr")) == kept
