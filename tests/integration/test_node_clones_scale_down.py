@@ -98,7 +98,8 @@ def test_decommission_drains_and_leaves_a_foreign_vm_alone(lab, rancher):
     cluster = rancher.add_cluster("dc")
     extra = lab.playbook_vars("dc", rancher_url=rancher.url, rancher_api_token=rancher.api_token,
                               rancher_cluster="dc", scale_node_count=2)
-    assert run_playbook(SCALE, extra).rc == 0
+    up = run_playbook(SCALE, extra)
+    assert up.rc == 0, up.failure_messages() or up.stderr[-2000:]
     rancher.add_kube_node(cluster["id"], "dc-node02")
     lab.clone_unmanaged("dc-node09", power_on=True)
     run = run_playbook(DECOMMISSION, dict(extra, decommission_node_names="dc-node02,dc-node09"))
@@ -118,3 +119,20 @@ def test_prune_typed_on_the_command_line_is_a_boolean(lab, typed, kept):
     run = run_playbook(nodes, lab.playbook_vars("pr", coreos_node_count=1, node_clones_prune=typed))
     assert run.rc == 0, run.failure_messages()
     assert sorted(lab.managed("pr")) == kept
+
+
+def test_pruned_nodes_drain_through_a_rancher_with_a_private_ca(lab):
+    with RancherAPI(tls=True) as rancher:  # its CA is only in rancher_ca_path, not in the system trust store
+        cluster = rancher.add_cluster("ca")
+        assert run_playbook(SCALE, lab.playbook_vars("ca", scale_node_count=2)).rc == 0
+        rancher.add_kube_node(cluster["id"], "ca-node02")
+        nodes = os.path.join(REPO, "playbooks", "nodes.yml")
+        extra = lab.playbook_vars("ca", coreos_node_count=1, node_clones_prune=True, rancher_url=rancher.url,
+                                  rancher_api_token=rancher.api_token, rancher_cluster="ca")
+        untrusted = run_playbook(nodes, extra)
+        assert untrusted.rc != 0 and "TLS verification of Rancher" in " ".join(untrusted.failure_messages())
+        assert sorted(lab.managed("ca")) == ["ca-node01", "ca-node02"]
+        run = run_playbook(nodes, dict(extra, rancher_ca_path=rancher.ca_file))
+        assert run.rc == 0, run.failure_messages()
+        assert [(n["name"], n["action"]) for n in run.task_results(DRAIN)[0]["nodes"]] == [("ca-node02", "removed")]
+        assert sorted(lab.managed("ca")) == ["ca-node01"] and rancher.nodes == []
