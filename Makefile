@@ -24,11 +24,11 @@ APT_PACKAGES := $(BASE_APT_PACKAGES) golang-go golang-github-vmware-govmomi-dev 
 	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static rsync iproute2 \
 	curl util-linux syslinux syslinux-efi syslinux-common mtools dosfstools fdisk e2fsprogs passwd
 
-.PHONY: help deps venv collection vcsim image lab lab-stop test unit sanity lint galaxy integration molecule e2e \
+.PHONY: help deps venv collection vcsim image lab lab-down test unit sanity lint galaxy integration molecule e2e \
 	benchmark clean
 
 help:
-	@echo "make lab        start the lab vCenter simulator, show what it holds, create the iPXE template and the lab nodes"
+	@echo "make lab        the embedded lab: simulated vCenter, boot server, site.yml, a QEMU node that installs (make lab-down)"
 	@echo "make test       every test tier: $(TIERS)"
 	@echo "make <tier>     one tier; make benchmark runs benchmarks/ (not part of make test)"
 
@@ -69,14 +69,14 @@ image: $(BUILD)/.apt-done
 
 # -- the embedded lab -------------------------------------------------------------------------------------
 
-lab: venv collection vcsim
-	$(BIN)/python tests/lab/vcsim.py start
-	set -a; . $(BUILD)/lab/vcsim.env; set +a; \
-	  $(BIN)/ansible-playbook -i inventories/lab playbooks/lab.yml playbooks/template.yml playbooks/nodes.yml \
-	    -e @$(BUILD)/lab/vcsim.vars.yml
+# the whole chain on this machine (tests/lab/lab.py): simulator, signed test release, boot server, site.yml,
+# a QEMU node booting through it; LAB_DIR holds one lab's state, LAB_ARGS=--check runs site.yml in check mode
+LAB_DIR ?= $(BUILD)/lab
+lab: venv collection deps
+	@$(BIN)/python tests/lab/lab.py up --state-dir $(LAB_DIR) $(LAB_ARGS)
 
-lab-stop:
-	$(BIN)/python tests/lab/vcsim.py stop
+lab-down:
+	@$(BIN)/python tests/lab/lab.py down --state-dir $(LAB_DIR)
 
 # -- test tiers -------------------------------------------------------------------------------------------
 

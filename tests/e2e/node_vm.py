@@ -71,12 +71,15 @@ def read(path):
 class BootLab:
     """The boot network (namespaces, dnsmasq from the ipxe_dhcp role) and the repository over HTTP."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, prefix=None, http_log=None, dnsmasq_log=None):
+        """``prefix`` names the namespaces; ``http_log`` and ``dnsmasq_log`` are where a repository and DHCP
+        server running elsewhere (the lab's boot server) log, when ``up`` does not start its own."""
         self.workdir = workdir
         self.net = BootNetwork(os.path.join(workdir, "net"))
-        self.net.prefix = "nvm%d" % (os.getpid() % 100000)
+        self.net.prefix = prefix or "nvm%d" % (os.getpid() % 100000)
         self.http = None
-        self.http_log = os.path.join(workdir, "http.log")
+        self.http_log = http_log or os.path.join(workdir, "http.log")
+        self.dnsmasq_log = dnsmasq_log or os.path.join(self.net.workdir, "dnsmasq.log")
         self.taps = 0
 
     def up(self, repo, nodes, dhcp_vars=None):
@@ -119,7 +122,7 @@ class BootLab:
         return read(self.http_log)
 
     def dnsmasq_text(self):
-        return read(os.path.join(self.net.workdir, "dnsmasq.log"))
+        return read(self.dnsmasq_log)
 
     def requests(self, since=0):
         """[(path, status)] the HTTP server answered, from byte ``since`` of its log."""

@@ -48,7 +48,7 @@ class BootNetwork:
         self.workdir = workdir
         self.dnsmasq = None
         self.tftp_root = os.path.join(workdir, "tftp")
-        os.makedirs(self.tftp_root)
+        os.makedirs(self.tftp_root, exist_ok=True)
         for name in ("undionly.kpxe", "snponly.efi", "ipxe.efi"):
             shutil.copy(os.path.join(IPXE_DIR, name), self.tftp_root)
 

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Build the systemd container image the molecule scenarios run in, once per machine.
 #   tests/lab/build-image.sh IMAGE        (make image: localhost/netboot-debian-systemd:bookworm)
+#   tests/lab/build-image.sh IMAGE PKG,PKG (the lab's boot server: those packages preinstalled and no apt
+#                                           source, since its network has no uplink; apt finds them installed)
 # Also configures podman for this machine (see FIELD-NOTES "Molecule on systemd containers"):
 # crun fails here (setrlimit, hybrid cgroup v1), so runc; the host's huge nofile/nproc limits are
 # refused inside the container, so explicit 1024 defaults. Only settings that are missing get added.
 set -euo pipefail
 
-IMAGE=${1:?usage: $0 IMAGE}
+IMAGE=${1:?usage: $0 IMAGE [EXTRA,PACKAGES]}
+EXTRA_PACKAGES=${2:-}
 SUITE=${NETBOOT_IMAGE_SUITE:-bookworm}
-PACKAGES=systemd,systemd-sysv,python3,python3-apt,ca-certificates,iproute2
+PACKAGES=systemd,systemd-sysv,python3,python3-apt,ca-certificates,iproute2${EXTRA_PACKAGES:+,$EXTRA_PACKAGES}
 CONTAINERS_CONF=${CONTAINERS_CONF_PATH:-/etc/containers/containers.conf}
 LOCK=${NETBOOT_IMAGE_LOCK:-/var/lock/netboot-build-image.lock}
 
@@ -74,6 +77,8 @@ build() {
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
     mkdir -p "$rootfs/var/lib/apt/lists/partial"
     touch -d @0 "$rootfs/var/lib/apt/lists"
+    # Offline image: `apt-get update` with no source succeeds without a network and packages stay installed.
+    [ -z "$EXTRA_PACKAGES" ] || rm -f "$rootfs"/etc/apt/sources.list "$rootfs"/etc/apt/sources.list.d/*
     tar --numeric-owner -C "$rootfs" -c . | podman import --quiet \
         --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' --change 'ENV container=podman' \
         - "$IMAGE" >/dev/null
