@@ -7,7 +7,8 @@
   simulator    the lab vCenter simulator (tests/lab/vcsim.py)
   release      the test release of tests/e2e/node_release.py (kernel, initramfs, stand-in installer, install
                images), laid out and signed like a Flatcar release by the lab's own key
-  boot image   the boot server's image: Debian with systemd, nginx, dnsmasq, gpg and iPXE, no apt source
+  boot image   the boot server's image: Debian with systemd, nginx, dnsmasq, gpg, iPXE and an SSH server (the
+               controller's way in, through the network namespace), no apt source
   network      the lab network 10.97.0.0/24: network namespaces and a bridge, no uplink (e2e.node_vm.BootLab)
   boot server  a systemd container on that network (10.97.0.2, pxe0) that site.yml configures
   mirror       the signed release mirror (tests/fixtures/release_mirror.py) on the boot server's loopback
@@ -46,8 +47,8 @@ from e2e.node_vm import MODELS, BootFailure, BootLab, NodeVM  # noqa: E402  pyli
 from release_mirror import FLATCAR_NAMES, ReleaseMirror, SigningKey  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import vcsim  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
-IMAGE = "localhost/netboot-lab-boot:bookworm"
-IMAGE_PACKAGES = "nginx,dnsmasq,gpg,ipxe"
+IMAGE_PACKAGES = "nginx,dnsmasq,gpg,ipxe,openssh-server"
+IMAGE = "localhost/netboot-lab-boot:" + hashlib.sha1(IMAGE_PACKAGES.encode()).hexdigest()[:8]
 VERSION = "9999.1.0"
 MIRROR_PORT = 8080
 SERVER_IP = "10.97.0.2"
@@ -239,10 +240,19 @@ class Lab:
         return "created 10.97.0.0/24 in %s*" % self.prefix
 
     def boot_server(self):
-        state = self.run("podman", "inspect", "--format", "{{.State.Status}}", self.container, check=False)
-        if state.returncode == 0 and state.stdout.strip() == "running":
+        state = self.run("podman", "inspect", "--format", "{{.State.Status}} {{.ImageName}}", self.container,
+                         check=False)
+        status, image = (state.stdout.split() + ["", ""])[:2] if state.returncode == 0 else ("absent", "")
+        if status != "absent" and image != IMAGE:  # made from an older image
+            self.run("podman", "rm", "--force", "--time", "5", self.container)
+            status = "absent"
+        key = self.path("ssh", "id_ed25519")
+        if not os.path.exists(key):
+            os.makedirs(os.path.dirname(key), exist_ok=True)
+            self.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "netboot.coreos lab", "-f", key)
+        if status == "running":
             result = "running"
-        elif state.returncode == 0:
+        elif status != "absent":
             self.run("podman", "start", self.container)
             result = "restarted"
         else:
@@ -259,12 +269,16 @@ class Lab:
                      "--volume", "%s:/var/log/lab" % os.path.join(self.server, "log"),
                      "--volume", "%s:/var/log/nginx" % os.path.join(self.server, "nginx"),
                      "--volume", "%s:/etc/dnsmasq.d/00-lab-log.conf:ro" % dnsmasq_log,
+                     "--volume", "%s.pub:/root/.ssh/authorized_keys:ro" % key,
                      IMAGE, "/sbin/init")
             result = "started %s" % self.container
         # running or degraded: systemd has finished starting (a unit of the image failing is not the lab's)
         self.wait_for("systemd in %s reaching running" % self.container, lambda: self.run(
             "podman", "exec", self.container, "systemctl", "is-system-running", check=False
         ).stdout.strip() in ("running", "degraded"), timeout=60)
+        host_key = self.run("podman", "exec", self.container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").stdout
+        with open(self.path("ssh", "known_hosts"), "w") as handle:
+            handle.write("lab-boot %s\n" % " ".join(host_key.split()[:2]))
         return result
 
     def mirror(self):
@@ -292,7 +306,8 @@ class Lab:
             "vcenter_validate_certs": False,
             "rancher_url": self.rancher_env["RANCHER_URL"], "rancher_api_token": self.rancher_env["RANCHER_TOKEN"],
             "rancher_cluster": self.rancher_env["RANCHER_CLUSTER"],
-            "lab_boot_container": self.container,
+            "lab_boot_netns": self.boot_lab().net.ns("srv"), "lab_boot_ssh_key": self.path("ssh", "id_ed25519"),
+            "lab_boot_known_hosts": self.path("ssh", "known_hosts"),
             "http_repo_sync_base_url": "http://127.0.0.1:%d/flatcar/stable" % MIRROR_PORT,
             "http_repo_sync_gpg_key": "http://127.0.0.1:%d/keys/signing-key.asc" % MIRROR_PORT,
             "http_repo_sync_gpg_fingerprint": self.fingerprint,
@@ -320,8 +335,8 @@ class Lab:
         if proc.returncode != 0:
             raise LabError("ansible-playbook exited %d: %s" % (proc.returncode, failed_task(proc.stdout)))
         plays = self.record.get("plays", [])
-        return "%d plays, changed=%d, %.1f s" % (len(plays), sum(p["changed"] for p in plays),
-                                                  sum(p["seconds"] for p in plays))
+        return "%d plays, changed=%d, %.1f s" % (
+            len(plays), sum(p["changed"] for p in plays), sum(p["seconds"] for p in plays))
 
     def boot(self):
         plan = self.record.get("node_plan") or []
@@ -369,8 +384,8 @@ class Lab:
             lines.append("%-12s %-17s %-12s %-11s %s" % (node["name"], node["mac"], address or "-",
                                                          power.get(node["name"], "absent"), stage))
         plays = self.record.get("plays", [])
-        lines += ["", "site.yml: %s" % ", ".join("%s %.1f s changed=%d" % (p["name"], p["seconds"], p["changed"])
-                                                 for p in plays)]
+        lines += ["", "site.yml (%.1f s):" % sum(p["seconds"] for p in plays)]
+        lines += ["  %-48s %6.1f s  changed=%d" % (p["name"], p["seconds"], p["changed"]) for p in plays]
         srv = self.boot_lab().net.ns("srv")
         lines += ["", "look around:",
                   "  vCenter simulator   https://%s:%s/sdk (user %s; settings in %s)"
@@ -395,19 +410,25 @@ class Lab:
 
     # -- up and down ---------------------------------------------------------------------------------------
 
-    def up(self, check=False):
-        os.makedirs(self.logs, exist_ok=True)
+    def steps(self, check=False):
+        """(name, function) of every step of `up`: what site.yml needs, then site.yml, then the boot."""
         steps = [("simulator", self.simulator), ("release", self.release), ("boot image", self.boot_image),
                  ("network", self.network), ("boot server", self.boot_server), ("mirror", self.mirror),
                  ("rancher", self.rancher)]
-        steps += [("site.yml check", lambda: self.site(check=True))] if check else [
-            ("site.yml", self.site), ("boot", self.boot)]
+        return steps + ([("site.yml check", lambda: self.site(check=True))] if check else [
+            ("site.yml", self.site), ("boot", self.boot)])
+
+    def run_steps(self, steps):
+        os.makedirs(self.logs, exist_ok=True)
         for number, (name, function) in enumerate(steps, 1):
             self.step(number, len(steps), name, function)
+
+    def up(self, check=False):
+        self.run_steps(self.steps(check))
         if check:
             for play in self.record.get("plays", []):
-                print("  %-40s would change %d: %s" % (play["name"], play["changed"],
-                                                       ", ".join(play["changed_tasks"]) or "-"))
+                tasks = [task.split(" : ", 1)[-1] for task in play["changed_tasks"]]
+                print("  %-48s would change %d: %s" % (play["name"], play["changed"], "; ".join(tasks) or "-"))
             return
         self.summary()
 

@@ -42,11 +42,12 @@ class CallbackModule(CallbackBase):
         self.started = time.monotonic()
 
     def v2_runner_on_ok(self, result):
+        # pylint: disable=protected-access
         self.play["ok"] += 1
-        if result._result.get("changed"):  # pylint: disable=protected-access
+        if result._result.get("changed"):
             self.play["changed"] += 1
-            self.play["changed_tasks"].append("%s: %s" % (result._host.get_name(), result._task.get_name()))  # pylint: disable=protected-access
-        facts = result._result.get("ansible_facts") or {}  # pylint: disable=protected-access
+            self.play["changed_tasks"].append("%s: %s" % (result._host.get_name(), result._task.get_name()))
+        facts = result._result.get("ansible_facts") or {}
         if "coreos_node_plan" in facts:
             self.node_plan = facts["coreos_node_plan"]
 
