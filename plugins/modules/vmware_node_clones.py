@@ -96,6 +96,13 @@ options:
     description:
       - Name of the template (or VM) to clone, in O(datacenter). Required to clone missing nodes.
     type: str
+  template_pending:
+    description:
+      - Check mode only - the template does not exist yet because this run creates it first (check mode of
+        M(netboot.coreos.vmware_ipxe_template) predicted C(create)); the clones are predicted without it, with
+        a warning. Otherwise a missing template is an error, in check mode too.
+    type: bool
+    default: false
   datacenter:
     description: Datacenter that holds the template and the nodes.
     type: str
@@ -253,6 +260,7 @@ ARGUMENT_SPEC = dict(
     )),
     cluster_name=dict(type="str", required=True),
     template=dict(type="str"),
+    template_pending=dict(type="bool", default=False),
     datacenter=dict(type="str", required=True),
     folder=dict(type="str"),
     cluster=dict(type="str"),

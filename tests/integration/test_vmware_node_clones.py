@@ -4,6 +4,7 @@ Each test works in its own VM folder with its own template (a simulator VM clone
 so the tests are independent of each other and of the simulator's stock VMs.
 """
 
+import json
 import os
 import socket
 import sys
@@ -456,3 +457,15 @@ def test_role_waits_until_new_nodes_register_in_rancher(lab):
         report = role_task(run, "Report the nodes registered in Rancher")[0]["msg"]
         assert report == "registered in Rancher: coreos10, coreos11"
         assert api.api_token not in run.stdout
+
+
+def test_check_mode_predicts_clones_of_a_template_this_run_creates_first(lab):
+    """site.yml --check on a new vCenter: the template play predicted creating it, so the clones are predicted."""
+    args = dict(lab.module_args(plan("kappa", 2), "kappa"), template="kappa-template-to-come", template_pending=True)
+    predicted = run_module("vmware_node_clones", args, check_mode=True)
+    assert predicted.rc == 0, predicted.get("msg")
+    assert [n["action"] for n in predicted["nodes"]] == ["cloned", "cloned"] and predicted["changed"] is True
+    assert "template 'kappa-template-to-come' not found" in json.dumps(predicted["warnings"]), predicted
+    assert lab.managed("kappa") == {}
+    real = run_module("vmware_node_clones", args)  # outside check mode the missing template is an error
+    assert real.rc == 1 and "template 'kappa-template-to-come' not found" in real["msg"], real.get("msg")
