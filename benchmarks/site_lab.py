@@ -13,20 +13,13 @@ import argparse
 import os
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+import benchlib
+
+sys.path.insert(0, os.path.join(benchlib.REPO, "tests", "lab"))
 
 import lab as lab_script  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 TARGETS = {"cold": 90.0, "warm": 15.0}
-
-
-def row(what, figure, target, met):
-    print("%s: %s (target %s): %s" % (what, figure, target, "met" if met else "NOT met"))
-
-
-def load():
-    return "load average %.2f %.2f %.2f on %d cores" % (os.getloadavg() + (os.cpu_count(),))
 
 
 def plays_table(title, record):
@@ -39,7 +32,7 @@ def plays_table(title, record):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--state-dir", default=os.path.join(REPO, "build", "benchmark-lab"))
+    parser.add_argument("--state-dir", default=os.path.join(benchlib.REPO, "build", "benchmark-lab"))
     parser.add_argument("--keep", action="store_true", help="leave the lab running")
     args = parser.parse_args()
     lab = lab_script.Lab(args.state_dir)
@@ -47,21 +40,25 @@ def main():
     try:
         prepare = lab.steps()[:-2]
         lab.run_steps(prepare)
-        print("before: %s" % load())
-        figures = {}
-        for run in ("cold", "warm"):
-            lab.step(len(prepare) + 1, len(prepare) + 3, "site.yml " + run, lab.site)
+        figures, loads = {}, {}
+        for number, run in enumerate(("cold", "warm"), len(prepare) + 1):
+            before = benchlib.load()
+            lab.step(number, len(prepare) + 3, "site.yml " + run, lab.site)
+            loads[run] = (before, benchlib.load())
             figures[run] = plays_table("site.yml %s" % run, lab.record)
+        before = benchlib.load()
         lab.step(len(prepare) + 3, len(prepare) + 3, "boot", lab.boot)
-        print("after: %s" % load())
+        loads["boot"] = (before, benchlib.load())
         cold, _changed = figures["cold"]
         warm, warm_changed = figures["warm"]
-        row("site.yml cold (new lab)", "%.1f s" % cold, "< %.0f s" % TARGETS["cold"], cold < TARGETS["cold"])
-        row("site.yml warm (changed=%d)" % warm_changed, "%.1f s" % warm, "< %.0f s, changed=0" % TARGETS["warm"],
-            warm < TARGETS["warm"] and warm_changed == 0)
+        benchlib.row("site.yml cold (new lab)", "%.1f s" % cold, "< %.0f s" % TARGETS["cold"], cold < TARGETS["cold"],
+                     *loads["cold"])
+        benchlib.row("site.yml warm (changed=%d)" % warm_changed, "%.1f s" % warm,
+                     "< %.0f s, changed=0" % TARGETS["warm"], warm < TARGETS["warm"] and warm_changed == 0,
+                     *loads["warm"])
         stages = ", ".join("%s %.1f s" % stage for stage in lab.boot_result["stages"])
-        print("lab boot, empty disk to node.ign applied: %.1f s (%s; no target)"
-              % (lab.boot_result["stages"][-1][1], stages))
+        benchlib.row("lab boot, empty disk to node.ign applied (%s)" % stages,
+                     "%.1f s" % lab.boot_result["stages"][-1][1], None, None, *loads["boot"])
     except lab_script.StepFailed as failure:
         sys.exit("benchmark: step '%s' failed: %s (log %s)" % (failure.name, failure.error, failure.log))
     finally:
