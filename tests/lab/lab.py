@@ -62,9 +62,19 @@ class LabError(Exception):
 
 
 class StepFailed(Exception):
+    """A step that failed: its name, its log and the error."""
+
     def __init__(self, name, log, error):
         super().__init__(name)
         self.name, self.log, self.error = name, log, error
+
+    def report(self, lines=25):
+        """What the user sees: the step, the error in one line, the tail of the step's log, what to do."""
+        with open(self.log) as handle:
+            tail = handle.read().splitlines()[-lines:]
+        return ("\nlab: step '%s' failed: %s\n--- %s (last %d lines) ---\n%s\n---\nfix it and run `make lab` "
+                "again (what runs is reused), or `make lab-down`" % (self.name, self.error, self.log, len(tail),
+                                                                     "\n".join(tail)))
 
 
 def alive(pid, marker):
@@ -483,11 +493,7 @@ def main():
         try:
             lab.up(check=args.check)
         except StepFailed as failure:
-            with open(failure.log) as handle:
-                tail = handle.read().splitlines()[-25:]
-            print("\nlab: step '%s' failed: %s\n--- %s (last %d lines) ---\n%s\n---\nfix it and run `make lab` again "
-                  "(what runs is reused), or `make lab-down`" % (failure.name, failure.error, failure.log, len(tail),
-                                                                 "\n".join(tail)))
+            print(failure.report())
             sys.exit(1)
 
 
