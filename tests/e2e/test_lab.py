@@ -47,7 +47,8 @@ def lab_dir(tmp_path):
     assert down.returncode == 0, down.stdout + down.stderr
     prefix = re.search(r"network (lab[0-9a-f]+)\*", down.stdout)
     assert prefix, down.stdout  # the lab had a network, and lab-down removed it
-    assert prefix.group(1) not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    assert prefix.group(1) not in namespaces
     assert not os.path.exists(state)
 
 

@@ -1,6 +1,9 @@
 """tests/lab/lab.py without a lab: how a failing step is reported, and the failed task it names."""
 
-import lab  # pylint: disable=import-error  (tests/lab is on sys.path: tests/conftest.py)
+import pytest
+
+# tests/lab is on sys.path (tests/conftest.py)
+import lab  # pylint: disable=import-error
 
 PLAYBOOK_OUTPUT = """PLAY [Serve the boot repo] ***
 TASK [netboot.coreos.http_repo : Sync the release into the repository] ***
@@ -28,12 +31,9 @@ def test_a_failing_step_stops_with_its_name_and_the_tail_of_its_log(tmp_path, ca
         state.log.write("".join("line %d\n" % n for n in range(40)))
         raise lab.LabError("`podman run` failed (exit 125): no such image")
 
-    try:
+    with pytest.raises(lab.StepFailed) as failed:
         state.step(5, 9, "boot server", broken)
-    except lab.StepFailed as failure:
-        report = failure.report()
-    else:
-        raise AssertionError("the step did not fail")
+    report = failed.value.report()
     assert "lab [5/9] boot server" in capsys.readouterr().out
     first, second = report.strip().splitlines()[:2]
     assert first == "lab: step 'boot server' failed: `podman run` failed (exit 125): no such image"
