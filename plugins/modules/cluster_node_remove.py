@@ -22,14 +22,17 @@ description:
   - Then every leaving node is cordoned, its pods are evicted through the Eviction API (policy/v1, so
     PodDisruptionBudgets are honoured; DaemonSet pods, mirror pods and finished pods stay, as
     C(kubectl drain) leaves them), the module waits until they are gone, and removes the nodes from Rancher
-    (Rancher then deletes the Kubernetes node; reached by kubeconfig alone, the Node object is deleted).
+    (an RKE2/K3s node through its cluster.x-k8s.io Machine; Rancher then deletes the Kubernetes node; reached
+    by kubeconfig alone, the Node object is deleted).
   - An eviction that a PodDisruptionBudget refuses (HTTP 429), or pods that do not leave within
     O(drain_timeout), stop the run. The nodes it cordoned are uncordoned and nothing is removed, so no VM is
     deleted either.
+  - With O(kubeconfig) and O(url) both set, the Kubernetes side goes through the kubeconfig and the nodes are
+    still removed from Rancher through O(url).
 author:
   - netboot.coreos maintainers (@netboot-coreos)
 extends_documentation_fragment:
-  - netboot.coreos.rancher
+  - netboot.coreos.kubernetes
   - netboot.coreos.attributes
 attributes:
   check_mode:
@@ -39,23 +42,6 @@ attributes:
   diff_mode:
     support: none
 options:
-  url:
-    description:
-      - Base URL of the Rancher server. If not set, the value of the E(RANCHER_URL) environment variable is used.
-      - Needed unless O(kubeconfig) is given.
-    type: str
-    required: false
-  cluster:
-    description: Name or id of the Rancher cluster the nodes belong to (with O(url)).
-    type: str
-  kubeconfig:
-    description:
-      - Kubeconfig to reach the Kubernetes API directly instead of Rancher's proxy (E(K8S_AUTH_KUBECONFIG)).
-      - With O(url) as well, the nodes are still removed from Rancher.
-    type: path
-  kubeconfig_context:
-    description: Context of O(kubeconfig); default its current-context.
-    type: str
   nodes:
     description:
       - The leaving nodes, VMs this collection manages. C(name) (the VM name) is required; C(uuid) (the VM's
@@ -108,7 +94,6 @@ def main():
             nodes=dict(type="list", elements="dict", required=True),
             drain_timeout=dict(type="int", default=600),
         ),
-        required_together=[("access_key", "secret_key")],
         supports_check_mode=True,
     )
     run_module(module, lambda: remove_cluster_nodes(module.params, check_mode=module.check_mode))
