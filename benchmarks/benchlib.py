@@ -138,6 +138,6 @@ def empty_playbook(workdir, runs):
     """Wall times of ``runs`` runs of a play with no task: Ansible's own start-up on this machine."""
     path = write_playbook(workdir, "empty", [])
     measured = Measured()
-    for _ in range(runs):
+    for _run in range(runs):
         measured.add(run_playbook(path).wall)
     return measured
