@@ -288,7 +288,7 @@ class Lab:
         ).stdout.strip() in ("running", "degraded"), timeout=60)
         host_key = self.run("podman", "exec", self.container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub").stdout
         with open(self.path("ssh", "known_hosts"), "w") as handle:
-            handle.write("lab-boot %s\n" % " ".join(host_key.split()[:2]))
+            handle.write("%s %s\n" % (self.container, " ".join(host_key.split()[:2])))
         return result
 
     def mirror(self):
@@ -316,8 +316,8 @@ class Lab:
             "vcenter_validate_certs": False,
             "rancher_url": self.rancher_env["RANCHER_URL"], "rancher_api_token": self.rancher_env["RANCHER_TOKEN"],
             "rancher_cluster": self.rancher_env["RANCHER_CLUSTER"],
-            "lab_boot_netns": self.boot_lab().net.ns("srv"), "lab_boot_ssh_key": self.path("ssh", "id_ed25519"),
-            "lab_boot_known_hosts": self.path("ssh", "known_hosts"),
+            "lab_boot_container": self.container, "lab_boot_netns": self.boot_lab().net.ns("srv"),
+            "lab_boot_ssh_key": self.path("ssh", "id_ed25519"), "lab_boot_known_hosts": self.path("ssh", "known_hosts"),
             "http_repo_sync_base_url": "http://127.0.0.1:%d/flatcar/stable" % MIRROR_PORT,
             "http_repo_sync_gpg_key": "http://127.0.0.1:%d/keys/signing-key.asc" % MIRROR_PORT,
             "http_repo_sync_gpg_fingerprint": self.fingerprint,
