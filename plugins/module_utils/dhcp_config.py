@@ -4,7 +4,7 @@
 """Validate and normalise the settings of the ipxe_dhcp role before any file is written.
 
 ``build_dhcp_config(settings, nodes, facts)`` checks the mode, backend, interface, subnet, range, lease time
-and the per-node reservations and returns one flat dict that the dnsmasq, ISC dhcpd and Kea templates render
+and the per-node reservations (node records through node_plan.check_nodes) and returns one flat dict that the dnsmasq, ISC dhcpd and Kea templates render
 as they are. ``kea_fragment(config)`` turns that dict into the Kea ``Dhcp4`` keys (client classes and
 reservations). Every problem raises ValidationError with one line naming the variable, the bad value and what
 would be valid.
@@ -17,14 +17,15 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
+from ansible_collections.netboot.coreos.plugins.module_utils.node_plan import check_nodes
 
 MODES = ("dhcp", "proxy")
 BACKENDS = ("dnsmasq", "isc", "kea")
 EFI_BINARIES = ("snponly.efi", "ipxe.efi")
 BIOS_BINARY = "undionly.kpxe"
-MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 LEASE_RE = re.compile(r"^([0-9]+)([smhdw]?)$")
 LEASE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MIN_LEASE = 120  # dnsmasq refuses shorter leases
@@ -111,40 +112,33 @@ def _lease_seconds(prefix, value):
 
 
 def _reservations(prefix, nodes, mode, backend, network, server_ip):
-    """One reservation per node: lowercase MAC, IP (or None), the host name's first label."""
-    if not isinstance(nodes, list):
-        _fail("%snodes must be a list of node plan records; got %s" % (prefix, type(nodes).__name__))
-    seen_macs, seen_ips, result = {}, {}, []
+    """One reservation per node: MAC, IP (or None), the host name's first label.
+
+    The records are checked by node_plan.check_nodes (the plan's own rules); what is checked here is what only
+    DHCP knows: a reserved IP must be an IPv4 address inside the served subnet and not this server's.
+    """
     check_ips = backend != "dnsmasq" or mode == "dhcp"
-    for index, node in enumerate(nodes):
-        if not isinstance(node, dict):
-            _fail("%snodes[%d] must be a node plan record (a mapping with name, mac, ip); got %r"
-                  % (prefix, index, node))
-        name = str(node.get("name") or "nodes[%d]" % index)
-        raw_mac = node.get("mac")
-        mac = str(raw_mac or "").strip().lower()
-        if not MAC_RE.match(mac):
-            _fail("%snodes: node %s has a malformed MAC %r; expected six colon-separated hex pairs such as "
-                  "00:50:56:00:00:01" % (prefix, name, raw_mac))
-        if mac in seen_macs:
-            _fail("%snodes: nodes %s and %s share the MAC %s" % (prefix, seen_macs[mac], name, mac))
-        seen_macs[mac] = name
-        hostname = str(node.get("hostname") or name).strip().lower().split(".", 1)[0]
-        if not LABEL_RE.match(hostname):
-            _fail("%snodes: node %s has an invalid host name %r; use letters, digits and hyphens"
-                  % (prefix, name, hostname))
+    result = []
+    for node in check_nodes(nodes, source="%snodes" % prefix):
         address = None
-        if node.get("ip") and check_ips:
-            address = _address(prefix, "nodes: node %s ip" % name, node["ip"])
-            _inside(prefix, "nodes: node %s ip" % name, address, network, "the DHCP subnet")
+        if node["ip"] and check_ips:
+            where = "nodes: node %s ip" % node["name"]
+            address = _address(prefix, where, node["ip"])
+            _inside(prefix, where, address, network, "the DHCP subnet")
             if address == server_ip:
-                _fail("%snodes: node %s ip %s is this DHCP server's own address" % (prefix, name, address))
-            if address in seen_ips:
-                _fail("%snodes: nodes %s and %s share the IP %s" % (prefix, seen_ips[address], name, address))
-            seen_ips[address] = name
-        result.append({"name": name, "hostname": hostname, "mac": mac,
+                _fail("%snodes: node %s ip %s is this DHCP server's own address" % (prefix, node["name"], address))
+        result.append({"name": node["name"], "hostname": node["hostname"].split(".", 1)[0], "mac": node["mac"],
                        "ip": str(address) if address else None})
     return result
+
+
+def _flag(prefix, settings, key, default):
+    """A boolean setting as a user types it (``-e x=false`` is the string 'false')."""
+    value = settings.get(key, default)
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        _fail("%s%s must be true or false; got %r" % (prefix, key, value))
 
 
 def build_dhcp_config(settings, nodes=None, facts=None, prefix="ipxe_dhcp_"):
@@ -172,7 +166,10 @@ def build_dhcp_config(settings, nodes=None, facts=None, prefix="ipxe_dhcp_"):
         "range_start": None, "range_end": None, "router": None,
         "dns_servers": [], "domain": settings.get("domain") or None,
         "lease_time": _lease_seconds(prefix, settings.get("lease_time", "12h")),
-        "ipv6_ra": bool(settings.get("ipv6_ra")),
+        "ipv6_ra": _flag(prefix, settings, "ipv6_ra", False),
+        "no_ping": _flag(prefix, settings, "no_ping", True),
+        "disable_dns": _flag(prefix, settings, "disable_dns", True),
+        "log_dhcp": _flag(prefix, settings, "log_dhcp", False),
     }
     if backend == "dnsmasq" and config["ipv6_ra"]:
         _check_ipv6_ra(prefix, facts or {}, config["interface"])

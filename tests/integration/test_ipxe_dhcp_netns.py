@@ -24,9 +24,9 @@ ASK = os.path.join(REPO, "extensions", "molecule", "ipxe_dhcp", "files", "dhcp_a
 TEMPLATE = os.path.join(REPO, "roles", "ipxe_dhcp", "templates", "dnsmasq.conf.j2")
 IPXE_DIR = "/usr/lib/ipxe"
 SERVER, BOOT_URL = "10.97.0.2", "http://10.97.0.2/coreos/boot.ipxe"
-RESERVED = {"name": "lab-node01", "hostname": "lab-node01.example.test", "mac": "02:00:5e:00:00:21",
+RESERVED = {"name": "lab-node01", "hostname": "lab-node01.example.test", "mac": "00:50:56:00:00:21",
             "ip": "10.97.0.21"}
-FLOATING = {"name": "lab-node02", "hostname": "lab-node02", "mac": "02:00:5e:00:00:22", "ip": None}
+FLOATING = {"name": "lab-node02", "hostname": "lab-node02", "mac": "00:50:56:00:00:22", "ip": None}
 UNKNOWN_MAC = "02:00:5e:00:00:99"
 BIOS_VENDOR, EFI_VENDOR = "PXEClient:Arch:00000:UNDI:002001", "PXEClient:Arch:00007:UNDI:003016"
 
@@ -78,8 +78,11 @@ class BootNetwork:
         for role in ("cli", "srv", "br"):
             sh("ip", "netns", "del", self.ns(role), check=False)
 
-    def render(self, extra_vars):
-        """Validate with the role inside the server namespace, then render its dnsmasq template."""
+    def render(self, extra_vars, typed=()):
+        """Validate with the role inside the server namespace, then render its dnsmasq template.
+
+        ``typed``: more ``-e name=value`` arguments, as a user types them (the values are strings).
+        """
         conf = os.path.join(self.workdir, "dnsmasq.conf")
         playbook = os.path.join(self.workdir, "render.yml")
         with open(playbook, "w") as handle:
@@ -95,7 +98,7 @@ class BootNetwork:
         variables.update(extra_vars)
         if os.path.exists(conf):
             os.unlink(conf)
-        return run_playbook_in_ns(self.ns("srv"), playbook, variables), conf
+        return run_playbook_in_ns(self.ns("srv"), playbook, variables, typed), conf
 
     def start(self, conf, keep_leases=False):
         self.stop()
@@ -126,11 +129,13 @@ class BootNetwork:
         return self.ask(case)[0]
 
 
-def run_playbook_in_ns(namespace, playbook, extra_vars):
+def run_playbook_in_ns(namespace, playbook, extra_vars, typed=()):
     """Like conftest.run_playbook, but ansible runs inside ``namespace`` so its facts are that namespace's."""
     extra = {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
     cmd = ["ip", "netns", "exec", namespace, os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
            playbook, "-i", "localhost,", "-c", "local", "-e", json.dumps(extra_vars)]
+    for argument in typed:
+        cmd += ["-e", argument]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(extra), cwd=REPO, check=False)
     return PlaybookRun(proc)
 
@@ -239,7 +244,12 @@ def test_router_advertisements_only_when_asked(net):
     ({"ipxe_dhcp_range_start": "10.98.0.100"},
      "ipxe_dhcp_range_start 10.98.0.100 is outside the subnet of interface pxe0, 10.97.0.0/24"),
     ({"ipxe_dhcp_mode": "relay"}, "ipxe_dhcp_mode must be one of dhcp, proxy; got 'relay'"),
-    ({"ipxe_dhcp_nodes": [dict(RESERVED, mac="02:00:5e:00:21")]}, "malformed MAC '02:00:5e:00:21'"),
+    ({"ipxe_dhcp_nodes": [dict(RESERVED, mac="00:50:56:00:21")]},
+     "ipxe_dhcp_nodes: node 'lab-node01': mac '00:50:56:00:21' is not a MAC address"),
+    ({"ipxe_dhcp_nodes": [dict(RESERVED, mac="02:00:5e:00:00:21")]},
+     "ipxe_dhcp_nodes: node 'lab-node01': mac '02:00:5e:00:00:21' is outside VMware's static range"),
+    ({"ipxe_dhcp_nodes": [{"name": "lab-node01", "ip": "10.97.0.21"}]}, "node 'lab-node01' has no mac"),
+    ({"ipxe_dhcp_log_dhcp": "maybe"}, "ipxe_dhcp_log_dhcp must be true or false; got 'maybe'"),
     ({"ipxe_dhcp_nodes": [dict(RESERVED, ip="10.98.0.21")]},
      "node lab-node01 ip 10.98.0.21 is outside the DHCP subnet 10.97.0.0/24"),
     ({"ipxe_dhcp_interface": "lo"}, "ipxe_dhcp_ipv6_ra needs a global or unique-local IPv6 address"),
@@ -250,3 +260,25 @@ def test_bad_input_fails_in_validation(net, extra_vars, message):
     run, conf = net.render(variables)
     assert run.rc != 0
     assert any(message in msg for msg in run.failure_messages()), run.failure_messages()
+
+
+def test_without_a_node_plan_the_role_stops_instead_of_dropping_every_reservation(net):
+    variables = dict(DHCP_VARS)  # neither ipxe_dhcp_nodes nor coreos_node_plan: netboot.coreos.node_plan did not run
+    run, conf = net.render(variables)
+    assert run.rc != 0 and not os.path.exists(conf)
+    assert any("ipxe_dhcp: no node plan: run the role netboot.coreos.node_plan first" in msg
+               for msg in run.failure_messages()), run.failure_messages()
+
+
+FLAG_LINES = {"ipxe_dhcp_disable_dns": "port=0", "ipxe_dhcp_no_ping": "no-ping", "ipxe_dhcp_log_dhcp": "log-dhcp",
+              "ipxe_dhcp_ipv6_ra": "enable-ra"}
+
+
+@pytest.mark.parametrize("typed, present", [("false", False), ("no", False), ("true", True), ("yes", True)])
+def test_flags_typed_on_the_command_line_mean_what_they_say(net, typed, present):
+    """``-e ipxe_dhcp_disable_dns=false`` is the string 'false': the rendered config must follow its meaning."""
+    run, conf = net.render(dict(DHCP_VARS, ipxe_dhcp_nodes=[]), typed=["%s=%s" % (flag, typed) for flag in FLAG_LINES])
+    assert run.rc == 0, run.failure_messages() or run.stderr
+    with open(conf) as handle:
+        lines = handle.read().splitlines()
+    assert {flag: line in lines for flag, line in FLAG_LINES.items()} == {flag: present for flag in FLAG_LINES}

@@ -64,16 +64,22 @@ def test_range_outside_interface_subnet():
     fails("range_start must be an IPv4 address", range_start="ten")
 
 
-def test_malformed_mac():
-    msg = fails("malformed MAC", nodes=[dict(NODES[0], mac="00:50:56:zz:00:01")])
-    assert "node c1-node01 has a malformed MAC '00:50:56:zz:00:01'" in msg
-    fails("malformed MAC", nodes=[dict(NODES[0], mac="0050.5600.0001")])
-    fails("malformed MAC", nodes=[dict(NODES[0], mac=None)])
+def test_node_records_are_checked_by_the_plan_rules():
+    """node_plan.check_nodes' rules and wording, prefixed with the role variable that holds the records."""
+    assert fails("mac", nodes=[dict(NODES[0], mac="00:50:56:zz:00:01")]) == (
+        "ipxe_dhcp_nodes: node 'c1-node01': mac '00:50:56:zz:00:01' is not a MAC address; use the form "
+        "00:50:56:xx:xx:xx")
+    fails("node 'c1-node01': mac '0050.5600.0001' is not a MAC address", nodes=[dict(NODES[0], mac="0050.5600.0001")])
+    fails("node 'c1-node01' has no mac", nodes=[dict(NODES[0], mac=None)])
+    fails("node 'c1-node01': mac '02:00:5e:00:00:01' is outside VMware's static range",
+          nodes=[dict(NODES[0], mac="02:00:5e:00:00:01")])
+    fails(r"node 'c1-node01': unknown key\(s\) mak", nodes=[dict(NODES[0], mak="00:50:56:00:00:09")])
+    fails("nodes must be a list of node records", nodes={"a": 1})
 
 
 def test_uppercase_mac_is_lowercased():
-    config = build_dhcp_config(settings(), nodes=[dict(NODES[0], mac="00:50:56:AA:00:01")], facts=FACTS)
-    assert config["reservations"][0]["mac"] == "00:50:56:aa:00:01"
+    config = build_dhcp_config(settings(), nodes=[dict(NODES[0], mac="00:50:56:2A:00:01")], facts=FACTS)
+    assert config["reservations"][0]["mac"] == "00:50:56:2a:00:01"
 
 
 def test_reservation_ip_outside_subnet_in_dhcp_mode():
@@ -89,10 +95,13 @@ def test_reservation_ip_ignored_in_proxy_mode():
 
 
 def test_duplicates_and_hostnames():
-    fails("share the MAC 00:50:56:00:00:01", nodes=[NODES[0], dict(NODES[1], mac="00:50:56:00:00:01")])
-    fails("share the IP 10.97.0.21", nodes=[NODES[0], dict(NODES[1], ip="10.97.0.21")])
-    fails("invalid host name 'bad_name'", nodes=[dict(NODES[0], hostname="bad_name")])
-    fails("nodes must be a list", nodes={"a": 1})
+    fails("duplicate mac '00:50:56:00:00:01' on nodes 'c1-node01' and 'c1-node02'",
+          nodes=[NODES[0], dict(NODES[1], mac="00:50:56:00:00:01")])
+    fails("duplicate ip '10.97.0.21' on nodes 'c1-node01' and 'c1-node02'",
+          nodes=[NODES[0], dict(NODES[1], ip="10.97.0.21")])
+    fails("node 'c1-node01': hostname 'bad_name' is not a valid RFC 1123 host name",
+          nodes=[dict(NODES[0], hostname="bad_name")])
+    fails("node c1-node01 ip 10.97.0.2 is this DHCP server's own address", nodes=[dict(NODES[0], ip="10.97.0.2")])
 
 
 def test_interface_checks():
@@ -150,3 +159,17 @@ def test_ipv6_ra_needs_a_routable_ipv6_address_on_the_interface():
     fails("ipv6_ra needs a global or unique-local IPv6 address", facts=link_only, ipv6_ra=True)
     ula = dict(FACTS, pxe0=dict(FACTS["pxe0"], ipv6=[{"address": "fd97::2", "prefix": "64", "scope": "global"}]))
     assert build_dhcp_config(settings(ipv6_ra=True), facts=ula)["ipv6_ra"] is True
+
+
+@pytest.mark.parametrize("typed, meant", [("false", False), ("no", False), ("0", False), (False, False),
+                                          ("true", True), ("yes", True), (True, True)])
+def test_flags_as_a_user_types_them(typed, meant):
+    """``-e ipxe_dhcp_disable_dns=false`` gives the string 'false': it must mean false, not a non-empty string."""
+    config = build_dhcp_config(settings(no_ping=typed, disable_dns=typed, log_dhcp=typed), facts=FACTS)
+    assert (config["no_ping"], config["disable_dns"], config["log_dhcp"]) == (meant, meant, meant)
+    ula = dict(FACTS, pxe0=dict(FACTS["pxe0"], ipv6=[{"address": "fd97::2", "prefix": "64", "scope": "global"}]))
+    assert build_dhcp_config(settings(ipv6_ra=typed), facts=ula)["ipv6_ra"] is meant
+
+
+def test_a_flag_that_is_not_a_boolean_is_named():
+    assert fails("log_dhcp", log_dhcp="maybe") == "ipxe_dhcp_log_dhcp must be true or false; got 'maybe'"
