@@ -217,6 +217,7 @@ def test_rancher_join_error_is_shown(tmp_path):
      "systemd.units[0].enable: unknown field; valid: name, enabled, mask, contents, dropins"),
     ({"http_repo_distro": "fedora-coreos", "http_repo_ntp_daemon": "ntpd"}, "ntp daemon 'ntpd' (valid: chronyd)"),
     ({"http_repo_timezone": "Europe/../etc"}, "time zone 'Europe/../etc'"),
+    ({"http_repo_timezone": "Mars/Olympus"}, "time zone 'Mars/Olympus' (a tz database name"),
     ({"http_repo_artifacts": {"kernel": "k"}}, "with http_repo_sync_images false set http_repo_version"),
 ])
 def test_bad_input_fails_before_any_file(tmp_path, overrides, message):
