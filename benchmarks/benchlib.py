@@ -66,16 +66,15 @@ def row(what, figure, target=None, met=None, load_before=None, load_after=None):
 
 
 class Measured:
-    """Repeated measurements of one thing, with the load before the first and after the last."""
+    """Repeated measurements of one thing, with the load when it was made (make it before measuring) and after
+    the last value."""
 
     def __init__(self):
         self.values = []
-        self.load_before = None
+        self.load_before = load()
         self.load_after = None
 
     def add(self, value):
-        if self.load_before is None:
-            self.load_before = load()
         self.values.append(value)
         self.load_after = load()
 
@@ -136,8 +135,8 @@ def run_playbook(path, args=(), env=None):
 
 def empty_playbook(workdir, runs):
     """Wall times of ``runs`` runs of a play with no task: Ansible's own start-up on this machine."""
-    path = write_playbook(workdir, "empty", [])
     measured = Measured()
+    path = write_playbook(workdir, "empty", [])
     for _run in range(runs):
         measured.add(run_playbook(path).wall)
     return measured

@@ -11,6 +11,7 @@ The HTTP server's log shows install.ign fetched exactly once; the installed root
 holds what node.ign promised. The files are those the http_repo role renders (ansible-playbook).
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -48,10 +49,10 @@ def require_host():
         pytest.fail(str(error), pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    require_host()
-    workdir = tmp_path_factory.mktemp("lifecycle")
+@contextlib.contextmanager
+def lifecycle_lab(workdir):
+    """The repository the http_repo role renders for NODES with the test release in it, served with DHCP by a
+    BootLab (lab.repo: the repository); benchmarks/boot_lifecycle.py boots the same."""
     run, repo = render(workdir, netboot_base_url=BASE_URL, http_repo_nodes=list(NODES.values()),
                        http_repo_version=VERSION, http_repo_ntp_daemon="ntpd",
                        http_repo_update_strategy="etcd-lock", http_repo_rancher=TOKEN)
@@ -64,6 +65,13 @@ def lab(tmp_path_factory):
         yield environment
     finally:
         environment.down()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    require_host()
+    with lifecycle_lab(tmp_path_factory.mktemp("lifecycle")) as environment:
+        yield environment
 
 
 def sha256(path):
