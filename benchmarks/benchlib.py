@@ -81,6 +81,13 @@ class Measured:
     def median(self):
         return median(self.values)
 
+    def minus(self, offset):
+        """The same measurements less ``offset`` (e.g. an empty playbook's median), with the same load."""
+        shifted = Measured()
+        shifted.values = [value - offset for value in self.values]
+        shifted.load_before, shifted.load_after = self.load_before, self.load_after
+        return shifted
+
     def spread(self, unit="s", digits=2):
         return spread(self.values, unit, digits)
 
