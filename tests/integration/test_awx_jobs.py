@@ -57,7 +57,8 @@ class AWXLab:
         # the AWX inventory's variables: the lab cluster's description, no credentials; AWX's VMware credential
         # has no port, so the simulator's port is an inventory value, as a vCenter on a non-standard port needs
         self.group_vars = dict(cluster, coreos_cluster_name=self.name, coreos_node_name_format=self.name + "-{index:02d}",
-                               coreos_node_count=2, vcenter_folder=self.name, vcenter_port=vcsim["port"],
+                               coreos_node_count=2, rancher_cluster=self.name, vcenter_folder=self.name,
+                               vcenter_port=vcsim["port"],
                                vmware_template_name=self.name + "-template")
         self.envvars = dict(vmware_credential_env(vcsim["hostname"], vcsim["username"], vcsim["password"],
                                                   validate_certs=False),
