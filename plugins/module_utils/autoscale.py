@@ -107,7 +107,7 @@ def projected_without(capacity, node):
 
 def decision(action, rule, count, count_after, sample, node=None, warnings=()):
     line = "autoscale: %s %d -> %d (%s); %s" % (action, count, count_after, rule, figures(sample, count))
-    return dict(action=action, rule=rule, count_before=count, count_after=count_after, node=node or "",
+    return dict(direction=action, rule=rule, count_before=count, count_after=count_after, node=node or "",
                 warnings=list(warnings), line=line)
 
 
@@ -175,9 +175,9 @@ def plan_count(plan_nodes, members, result):
     member, it fills all of them (a plan by count cannot skip a name).
     """
     names = list(plan_index(plan_nodes))
-    staying = set(members) - set([result["node"]] if result["action"] == DOWN else [])
+    staying = set(members) - set([result["node"]] if result["direction"] == DOWN else [])
     last = max([names.index(m) + 1 for m in staying if m in names] or [0])
-    to_add = result["count_after"] - result["count_before"] if result["action"] == UP else 0
+    to_add = result["count_after"] - result["count_before"] if result["direction"] == UP else 0
     for position, name in enumerate(names, 1):
         if to_add <= 0:
             break
@@ -263,7 +263,7 @@ def autoscale(params, now, check_mode=False, client=None, capacity_reader=None):
     sample = sample_of(capacity, now)
     samples = (state.samples + [sample])[-settings["samples"]:]
     result = decide(settings, samples, capacity, count, state.last_change, now)
-    changing = result["action"] != NONE
+    changing = result["direction"] != NONE
     result.update(capacity=capacity, samples=samples, recorded=False, raced=False,
                   plan_count=plan_count(params.get("nodes"), capacity["managed"], result),
                   node_name=plan_index(params.get("nodes")).get(result["node"], {}).get("name", ""))
@@ -271,8 +271,8 @@ def autoscale(params, now, check_mode=False, client=None, capacity_reader=None):
         return changing, result
     recorded = state.save([] if changing else samples, now if changing else state.last_change, result["line"])
     if not recorded:
-        result.update(action=NONE, count_after=count, node="", node_name="", raced=True,
-                      plan_count=plan_count(params.get("nodes"), capacity["managed"], dict(action=NONE)),
+        result.update(direction=NONE, count_after=count, node="", node_name="", raced=True,
+                      plan_count=plan_count(params.get("nodes"), capacity["managed"], dict(direction=NONE)),
                       rule="another run recorded a decision first; this one stands down",
                       line="autoscale: none %d -> %d (another run recorded a decision first; this one stands "
                            "down)" % (count, count))

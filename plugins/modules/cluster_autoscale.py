@@ -98,7 +98,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
+direction:
   description: V(up), V(down) or V(none).
   returned: success
   type: str

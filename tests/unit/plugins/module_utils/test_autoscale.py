@@ -39,7 +39,7 @@ COLD_NODES = [node("cp", 0.1, 0.1, roles=("etcd", "controlplane", "worker")), no
 
 def test_hot_cpu_for_the_window_scales_up_by_step():
     result = decide(SETTINGS, samples(0.8, 0.9, 0.85), capacity(COLD_NODES), 3, None, NOW)
-    assert (result["action"], result["count_before"], result["count_after"]) == ("up", 3, 5)
+    assert (result["direction"], result["count_before"], result["count_after"]) == ("up", 3, 5)
     assert result["rule"] == "cpu use above 75% for the last 3 samples (80%, 90%, 85%)"
     assert result["line"] == ("autoscale: up 3 -> 5 (cpu use above 75% for the last 3 samples (80%, 90%, 85%)); "
                               "cpu 85% memory 20%, requests cpu 10% memory 10%, 0 pending, 3 nodes")
@@ -48,18 +48,18 @@ def test_hot_cpu_for_the_window_scales_up_by_step():
 def test_hot_memory_only_scales_up():
     window = samples(0.1, 0.1, 0.1, memory=0.9)
     result = decide(SETTINGS, window, capacity(COLD_NODES), 3, None, NOW)
-    assert result["action"] == "up" and result["rule"].startswith("memory use above 75% for the last 3 samples")
+    assert result["direction"] == "up" and result["rule"].startswith("memory use above 75% for the last 3 samples")
 
 
 def test_hot_requests_count_only_with_use_requests():
     window = samples(0.1, 0.1, 0.1, requests=0.8)
     assert decide(SETTINGS, window, capacity(COLD_NODES), 3, None, NOW)["rule"].startswith("cpu requests above 75%")
-    assert decide(dict(SETTINGS, use_requests=False), window, capacity(COLD_NODES), 3, None, NOW)["action"] == "down"
+    assert decide(dict(SETTINGS, use_requests=False), window, capacity(COLD_NODES), 3, None, NOW)["direction"] == "down"
 
 
 def test_pending_pods_scale_up_even_on_idle_nodes_and_without_a_full_window():
     result = decide(SETTINGS, samples(0.1, pending=2), capacity(COLD_NODES, pending=2), 3, None, NOW)
-    assert result["action"] == "up" and result["count_after"] == 5
+    assert result["direction"] == "up" and result["count_after"] == 5
     assert result["rule"] == "2 pods pending for lack of cpu or memory"
 
 
@@ -69,14 +69,14 @@ def test_step_never_passes_max():
 
 def test_at_max_nothing_with_a_warning():
     result = decide(SETTINGS, samples(0.9, 0.9, 0.9), capacity(COLD_NODES), 5, None, NOW)
-    assert result["action"] == "none" and result["count_after"] == 5
+    assert result["direction"] == "none" and result["count_after"] == 5
     assert result["warnings"] == ["the cluster needs more nodes (cpu use above 75% for the last 3 samples (90%, "
                                   "90%, 90%)) but it has max 5 already: raise max"]
 
 
 def test_cold_for_the_window_removes_the_least_used_managed_worker():
     result = decide(SETTINGS, samples(0.1, 0.1, 0.1), capacity(COLD_NODES), 3, None, NOW)
-    assert (result["action"], result["count_after"], result["node"]) == ("down", 2, "w2")
+    assert (result["direction"], result["count_after"], result["node"]) == ("down", 2, "w2")
     assert result["rule"] == "all below 30% for the last 3 samples; least used w2 (cpu 5% memory 10%)"
 
 
@@ -99,38 +99,38 @@ def test_cold_but_the_rest_would_run_hot_keeps_the_node():
         n["requested"] = dict(cpu=1.6, memory=0.4 * 16 * GIB)
     window = samples(0.1, 0.1, 0.1, memory=0.28, requests=0.29)
     result = decide(dict(SETTINGS, min=1), window, capacity(nodes), 2, None, NOW)
-    assert result["action"] == "none"
+    assert result["direction"] == "none"
     assert result["rule"] == "below 30% for 3 samples but without w2 cpu requests would be 80% (high 75%)"
 
 
 def test_cold_inside_cooldown_does_nothing():
     result = decide(SETTINGS, samples(0.1, 0.1, 0.1), capacity(COLD_NODES), 3, NOW - 120, NOW)
-    assert result["action"] == "none" and result["rule"] == "cooldown: last change 120s ago, 480s left"
+    assert result["direction"] == "none" and result["rule"] == "cooldown: last change 120s ago, 480s left"
 
 
 def test_one_hot_sample_among_cold_ones_does_nothing():
     result = decide(SETTINGS, samples(0.1, 0.9, 0.1), capacity(COLD_NODES), 3, None, NOW)
-    assert result["action"] == "none"
+    assert result["direction"] == "none"
     assert result["rule"] == "within 30%-75% (no metric above high, or all below low, for 3 samples)"
-    assert decide(SETTINGS, samples(0.1, 0.1, 0.9), capacity(COLD_NODES), 3, None, NOW)["action"] == "none"
+    assert decide(SETTINGS, samples(0.1, 0.1, 0.9), capacity(COLD_NODES), 3, None, NOW)["direction"] == "none"
 
 
 def test_too_few_samples_do_nothing():
     result = decide(SETTINGS, samples(0.9, 0.9), capacity(COLD_NODES), 3, None, NOW)
-    assert result["action"] == "none" and result["rule"] == "collecting samples (2 of 3)"
+    assert result["direction"] == "none" and result["rule"] == "collecting samples (2 of 3)"
 
 
 def test_at_min_cold_does_nothing_and_below_min_goes_up():
     assert decide(SETTINGS, samples(0.1, 0.1, 0.1), capacity(COLD_NODES), 2, None, NOW)["rule"] == \
         "below 30% for 3 samples but at min 2"
     result = decide(SETTINGS, samples(0.5), capacity(COLD_NODES), 1, None, NOW)
-    assert (result["action"], result["count_after"], result["rule"]) == ("up", 2, "below min 2")
+    assert (result["direction"], result["count_after"], result["rule"]) == ("up", 2, "below min 2")
     over = decide(SETTINGS, samples(0.5), capacity(COLD_NODES), 6, None, NOW)
-    assert (over["action"], over["count_after"], over["node"]) == ("down", 5, "w2")
+    assert (over["direction"], over["count_after"], over["node"]) == ("down", 5, "w2")
 
 
 def test_after_the_cooldown_a_cold_window_acts_again():
-    assert decide(SETTINGS, samples(0.1, 0.1, 0.1), capacity(COLD_NODES), 3, NOW - 601, NOW)["action"] == "down"
+    assert decide(SETTINGS, samples(0.1, 0.1, 0.1), capacity(COLD_NODES), 3, NOW - 601, NOW)["direction"] == "down"
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -158,14 +158,14 @@ PLAN = [dict(name="n%02d" % i, hostname="host%d" % i) for i in range(1, 7)]
 
 
 def test_plan_count_fills_gaps_first_and_keeps_every_member():
-    up = dict(action="up", count_before=3, count_after=4, node="")
+    up = dict(direction="up", count_before=3, count_after=4, node="")
     assert plan_count(PLAN, ["host1", "host2", "host3"], up) == 4
     assert plan_count(PLAN, ["host1", "host3", "host4"], up) == 4  # host2's gap is filled
     assert plan_count(PLAN, ["host1", "host5", "host6"], dict(up, count_after=5)) == 6  # both gaps below host6
-    down = dict(action="down", count_before=3, count_after=2, node="host3")
+    down = dict(direction="down", count_before=3, count_after=2, node="host3")
     assert plan_count(PLAN, ["host1", "host2", "host3"], down) == 2
     assert plan_count(PLAN, ["host1", "host2", "host3"], dict(down, node="host2")) == 3
-    assert plan_count(PLAN, ["host1", "host2"], dict(action="none", count_before=2, count_after=2, node="")) == 2
+    assert plan_count(PLAN, ["host1", "host2"], dict(direction="none", count_before=2, count_after=2, node="")) == 2
 
 
 def test_state_name_is_a_dns_label():

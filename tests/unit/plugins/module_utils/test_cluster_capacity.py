@@ -87,7 +87,7 @@ def params(**extra):
 def test_samples_accumulate_in_the_configmap_and_a_change_clears_them(api):
     kube = api.kube(api.clusters[0]["id"])
     changed, first = autoscale(params(), 1000.0, client=client(api))
-    assert changed is True and first["action"] == "up" and first["rule"] == "1 pod pending for lack of cpu or memory"
+    assert changed is True and first["direction"] == "up" and first["rule"] == "1 pod pending for lack of cpu or memory"
     state = AutoscaleState(client(api), "autoscale-prod").load()
     assert state.samples == [] and state.last_change == 1000.0 and state.last_decision == first["line"]
     del kube.pods[("default", "big")]
@@ -115,6 +115,6 @@ def test_of_two_runs_at_once_one_records(api):
         return read_capacity(kube_client, plan)
     reader.once = True
     changed, result = autoscale(params(), 2000.0, client=client(api), capacity_reader=reader)
-    assert changed is False and result["raced"] is True and result["action"] == "none"
+    assert changed is False and result["raced"] is True and result["direction"] == "none"
     assert result["line"] == "autoscale: none 3 -> 3 (another run recorded a decision first; this one stands down)"
     assert AutoscaleState(client(api), "autoscale-prod").load().resource_version != slow.resource_version
