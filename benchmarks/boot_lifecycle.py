@@ -57,7 +57,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-boot-lifecycle-") as workdir:
         with lifecycle_lab(pathlib.Path(workdir)) as lab:
             for model in models:
-                figures = [benchlib.Measured() for _ in range(3)]
+                figures = [benchlib.Measured() for _figure in range(3)]
                 for run in range(args.runs):
                     life = one_life(lab, model, os.path.join(workdir, "%s-%d" % (model, run)))
                     for measured, value in zip(figures, life):

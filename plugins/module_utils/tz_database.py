@@ -34,4 +34,3 @@ def is_timezone(name):
         raise ValidationError("no tz database on the controller to check time zone %r against: install the OS "
                               "package tzdata or the Python package tzdata (requirements.txt)" % (name,))
     return False
-

@@ -248,7 +248,7 @@ def test_two_runs_at_once_one_decides(lab, rancher):
            "-c", "local", "-e", json.dumps(s.vars(autoscale_cooldown=600, autoscale_max=6))]
     env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-             for _ in range(2)]
+             for _run in range(2)]
     runs = []
     for proc in procs:
         out, err = proc.communicate(timeout=600)

@@ -31,7 +31,8 @@ def no_system_database(tmp_path):
 
 
 def test_the_python_tzdata_package_serves_when_the_system_has_no_database(no_system_database):
-    import tzdata  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel  (requirements.txt)
+    # the fallback that requirements.txt installs
+    import tzdata  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
     assert is_timezone("Europe/Berlin") is True and is_timezone("Mars/Olympus") is False
 
 
