@@ -135,9 +135,12 @@ e2e: venv collection deps
 	@if ls tests/e2e/test_*.py >/dev/null 2>&1; then $(BIN)/pytest -q -p no:cacheprovider tests/e2e; \
 	  else echo "e2e: no end-to-end tests yet"; fi
 
-# each benchmark in turn (benchlib.py is their shared helper module, not a benchmark); see benchmarks/README.md
+# each benchmark in turn (benchlib.py is their shared helper module, not a benchmark); see benchmarks/README.md.
+# A failing benchmark does not stop the others: their rows still print, the failures are named at the end
 benchmark: venv collection vcsim
-	for b in $(filter-out benchmarks/benchlib.py,$(wildcard benchmarks/*.py)); do echo "== $$b"; $(BIN)/python $$b; done
+	@failed=""; for b in $(filter-out benchmarks/benchlib.py,$(wildcard benchmarks/*.py)); do echo "== $$b"; \
+	  $(BIN)/python $$b || { echo "== $$b FAILED"; failed="$$failed $$b"; }; done; \
+	if [ -n "$$failed" ]; then echo "benchmarks that failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(BUILD) tests/output
