@@ -24,13 +24,14 @@ APT_PACKAGES := $(BASE_APT_PACKAGES) golang-go golang-github-vmware-govmomi-dev 
 	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static rsync iproute2 \
 	curl util-linux syslinux syslinux-efi syslinux-common mtools dosfstools fdisk e2fsprogs passwd
 
-.PHONY: help deps venv collection vcsim image lab lab-down test unit sanity lint galaxy integration molecule e2e \
-	benchmark clean
+.PHONY: help deps venv collection vcsim image lab lab-down test unit sanity lint docs changelog galaxy integration \
+	molecule e2e benchmark clean
 
 help:
 	@echo "make lab        the embedded lab: simulated vCenter, boot server, site.yml, a QEMU node that installs (make lab-down)"
 	@echo "make test       every test tier: $(TIERS)"
 	@echo "make <tier>     one tier; make benchmark runs benchmarks/ (not part of make test)"
+	@echo "make changelog  build/changelog/CHANGELOG.md and .rst: the next release's changelog from changelogs/fragments"
 
 # -- set-up -----------------------------------------------------------------------------------------------
 
@@ -80,7 +81,7 @@ lab-down:
 
 # -- test tiers -------------------------------------------------------------------------------------------
 
-TIERS := unit sanity lint galaxy integration molecule e2e
+TIERS := unit sanity lint docs galaxy integration molecule e2e
 
 # each tier in turn, timed; a failing tier stops the run
 test:
@@ -110,8 +111,32 @@ sanity: venv deps
 lint: venv collection
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --offline -q
-	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+
+# the docs site, offline (no intersphinx, nothing fetched): the guides of docs/ (MyST Markdown, Mermaid) and the
+# module, filter, test and role reference antsibull-docs generates from the docs in code (every plugin and role
+# the collection has), built with warnings as errors; the changelog fragments linted and the next release's
+# changelog in the site; every relative link and anchor of the repository's Markdown files checked
+DOCS := $(BUILD)/docs
+docs: venv collection changelog
+	$(BIN)/python tests/docs/linkcheck.py
+	rm -rf $(DOCS) && mkdir -p $(DOCS)/src/guide
+	$(BIN)/antsibull-docs collection --use-current --dest-dir $(DOCS)/src netboot.coreos
+	cp docs/*.md $(DOCS)/src/guide/
+	cp tests/docs/index.md $(BUILD)/changelog/CHANGELOG.md $(DOCS)/src/ && mv $(DOCS)/src/CHANGELOG.md $(DOCS)/src/changelog.md
+	$(BIN)/sphinx-build -q -W --keep-going -c tests/docs -b html $(DOCS)/src $(DOCS)/html
+	@echo "docs: $$(find $(DOCS)/html -name '*.html' | wc -l) pages in $(DOCS)/html (index.html)"
+
+# the changelog of the next release (galaxy.yml's version) from changelogs/fragments, in a scratch copy so that
+# the fragments stay; a release runs `antsibull-changelog release` in the repository itself
+CHANGELOG_COPY := $(BUILD)/changelog/ansible_collections/netboot/coreos
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+	rm -rf $(BUILD)/changelog && mkdir -p $(CHANGELOG_COPY)
+	cp -a galaxy.yml changelogs meta plugins roles $(CHANGELOG_COPY)/
+	cd $(CHANGELOG_COPY) && $(BIN)/antsibull-changelog release --version \
+	  "$$($(BIN)/python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')"
+	cp $(CHANGELOG_COPY)/CHANGELOG.md $(CHANGELOG_COPY)/CHANGELOG.rst $(BUILD)/changelog/
 
 # the built tarball as Galaxy imports it (galaxy-importer runs ansible-doc and ansible-lint on it); a warning fails
 GALAXY := $(BUILD)/galaxy
