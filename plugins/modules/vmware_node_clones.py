@@ -49,43 +49,15 @@ options:
   nodes:
     description:
       - The node plan, a list of records with at least C(name) and C(mac); C(num_cpus) and C(memory_mb)
-        override the template's sizing when cloning. The other keys of the plan records are accepted and
-        not used here.
+        override the template's sizing when cloning. The plan's other keys (C(hostname), C(ip), C(roles),
+        C(labels), C(taints)) are accepted and not used here.
       - With O(state=absent) or O(state=reinstalled) a C(name) is enough.
+      - The records are checked by the node plan's own check (names, MACs in VMware's static range, positive
+        C(num_cpus) and C(memory_mb), known keys), which names the node and the bad value, before anything is
+        sent to vCenter.
     type: list
     elements: dict
     required: true
-    suboptions:
-      name:
-        description: Node (VM) name, 1 to 80 letters, digits, C(-), C(_) or C(.).
-        type: str
-        required: true
-      mac:
-        description: MAC of the node's first network adapter, in VMware's static range.
-        type: str
-      num_cpus:
-        description: Virtual CPUs of the clone (default the template's).
-        type: int
-      memory_mb:
-        description: Memory of the clone in MB (default the template's).
-        type: int
-      hostname:
-        description: Not used by this module.
-        type: str
-      ip:
-        description: Not used by this module.
-        type: str
-      roles:
-        description: Not used by this module.
-        type: list
-        elements: str
-      labels:
-        description: Not used by this module.
-        type: dict
-      taints:
-        description: Not used by this module.
-        type: list
-        elements: str
   cluster_name:
     description:
       - The cluster the nodes belong to; written on every clone as the ownership marker and used to tell
@@ -247,17 +219,7 @@ from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import (
 
 ARGUMENT_SPEC = dict(
     VCENTER_ARGUMENT_SPEC,
-    nodes=dict(type="list", elements="dict", required=True, options=dict(
-        name=dict(type="str", required=True),
-        mac=dict(type="str"),
-        num_cpus=dict(type="int"),
-        memory_mb=dict(type="int"),
-        hostname=dict(type="str"),
-        ip=dict(type="str"),
-        roles=dict(type="list", elements="str"),
-        labels=dict(type="dict"),
-        taints=dict(type="list", elements="str"),
-    )),
+    nodes=dict(type="list", elements="dict", required=True),
     cluster_name=dict(type="str", required=True),
     template=dict(type="str"),
     template_pending=dict(type="bool", default=False),

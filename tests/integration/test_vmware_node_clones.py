@@ -194,8 +194,8 @@ def bad_records(**change):
     (None, {"parallel": 0}, "parallel must be 1 or more, got 0"),
     (bad_records(name="delta/node03"), {}, "name 'delta/node03' is not a valid node name; use 1-80 letters"),
     (bad_records(name="delta node03"), {}, "name 'delta node03' is not a valid node name"),
-    (bad_records(num_cpus="many"), {}, "num_cpus"),
-    (bad_records(memory_mb=[4096]), {}, "memory_mb"),
+    (bad_records(num_cpus="many"), {}, "nodes: node 'delta-node03': num_cpus 'many' must be a positive integer"),
+    (bad_records(memory_mb=[4096]), {}, "nodes: node 'delta-node03': memory_mb [4096] must be a positive integer"),
     (bad_records(cpus=4), {}, "cpus"),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(lab, nodes, extra, message, check_mode):
