@@ -304,15 +304,25 @@ def clone_charges(source_host, host, source_datastore, datastore):
     return charges
 
 
-class ClonePlacement:
-    """Where clones go: the hosts they may land on, and the template's own host and datastore (the source)."""
+def _key(obj):
+    """A managed object's moId (the budget's key), or None."""
+    return obj._moId if obj is not None else None
 
-    def __init__(self, pool, hosts, source_host, source_datastore, datastore):
+
+class ClonePlacement:
+    """Where clones go: the hosts they may land on, and the template's own host and datastore (the source).
+
+    Hosts and datastores are named by key (their moId): the budget is looked up for every clone admitted, and
+    a pyVmomi object hashes by formatting itself. ``objects`` maps each key to its object for the CloneSpec.
+    """
+
+    def __init__(self, pool, hosts, source_host, source_datastore, datastore, objects=None):
         self.pool = pool
         self.hosts = list(hosts)
         self.source_host = source_host
         self.source_datastore = source_datastore
         self.datastore = datastore
+        self.objects = objects or {}
 
     def admit(self, budget):
         """The host with the most free units where a clone fits now, and its charges; (None, None) if none."""
@@ -349,16 +359,20 @@ class TaskScheduler:
         return charges
 
     def _select(self, ready, in_flight):
-        batch = []
-        for action in list(ready):
-            if len(in_flight) + len(batch) >= self.parallel:
-                break
-            charges = self._admit(action)
+        """The actions to start now, taken from ``ready`` in order; once one clone does not fit, no other
+        clone does (they share one placement), so the rest of the clones wait without being admitted again."""
+        batch, waiting, clones_fit = [], [], True
+        room = self.parallel - len(in_flight)
+        while ready and len(batch) < room:
+            action = ready.popleft()
+            charges = self._admit(action) if clones_fit or action.step != "clone" else None
             if charges is None:
+                clones_fit = False
+                waiting.append(action)
                 continue
             self.budget.take(charges)
-            ready.remove(action)
             batch.append((action, charges))
+        ready.extendleft(reversed(waiting))
         return batch
 
     @staticmethod
@@ -475,7 +489,10 @@ class NodeClones:
             if not usable:
                 raise VCenterError("no connected ESXi host outside maintenance mode in '%s' for the clones"
                                    % (self.params["cluster"] or self.params["resource_pool"] or "the datacenter"))
-            self._placement = ClonePlacement(pool, usable, template["host"], template["datastore"], datastore)
+            objects = {obj._moId: obj for obj in usable + [template["host"], template["datastore"], datastore]
+                       if obj is not None}
+            self._placement = ClonePlacement(pool, [host._moId for host in usable], _key(template["host"]),
+                                             _key(template["datastore"]), _key(datastore), objects)
         return self._placement
 
     def clone_spec(self, action):
@@ -496,7 +513,8 @@ class NodeClones:
             config.numCPUs = node["num_cpus"]
         if node.get("memory_mb"):
             config.memoryMB = node["memory_mb"]
-        location = vim.vm.RelocateSpec(pool=placement.pool, datastore=placement.datastore, host=action.host)
+        location = vim.vm.RelocateSpec(pool=placement.pool, datastore=placement.objects.get(placement.datastore),
+                                       host=placement.objects.get(action.host))
         # powerOn stays False: vcsim 0.24 ignores it, and powering on as a separate task is the same on both
         return vim.vm.CloneSpec(location=location, config=config, powerOn=False, template=False)
 

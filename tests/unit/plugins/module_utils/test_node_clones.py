@@ -288,3 +288,31 @@ def test_scheduler_keeps_each_host_and_datastore_in_budget_with_200_nodes_on_4_h
     assert sorted(landed) == hosts  # spread over every host with room
     if parallel == 6:
         assert reader.max_in_flight == 6  # power-ons ran beside the clones, up to the cap
+
+
+class CountingPlacement(ClonePlacement):
+    def __init__(self, *args):
+        super(CountingPlacement, self).__init__(*args)
+        self.admits = 0
+
+    def admit(self, budget):
+        self.admits += 1
+        return super(CountingPlacement, self).admit(budget)
+
+
+def test_clones_that_do_not_fit_wait_without_being_admitted_again_in_the_same_pass():
+    # one host: 4 clones at once; 200 waiting clones are not each re-admitted at every poll
+    placement = CountingPlacement(None, ["h1"], "h1", "ds1", "ds1")
+    reader = TaskReader()
+    actions = chains(200, ("clone",))
+    started = []
+
+    def start(action):
+        started.append(action.name)
+        return FakeTask(action.name)
+
+    TaskScheduler(reader, parallel=1000, timeout=30, placement=placement, poll=0.0001).run(actions, start)
+    assert [a.error for a in actions if a.error] == []
+    assert started == ["n%d" % i for i in range(200)]  # the waiting clones keep their order
+    assert reader.max_in_flight == HOST_UNITS // CLONE_HOST_COST
+    assert placement.admits <= 200 + reader.reads + 1  # each pass: the clones that fit, then one refusal
