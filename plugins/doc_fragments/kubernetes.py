@@ -2,10 +2,6 @@
 # Copyright: netboot.coreos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 
 class ModuleDocFragment:
     """How the netboot.coreos modules that read or change a cluster reach its Kubernetes API."""

@@ -4,10 +4,6 @@
 """Filters netboot.coreos.dhcp_config and netboot.coreos.dhcp_kea (documented in their .yml files);
 the logic is in module_utils/dhcp_config.py."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError

@@ -4,10 +4,6 @@
 """Filters of the node_clones role and the scale, decommission and reinstall playbooks (documented in
 node_clones_summary.yml, node_clones_leaving.yml, node_names.yml, node_records.yml and node_plan_without.yml)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filter netboot.coreos.rancher_join (documented in rancher_join.yml); the logic is in module_utils/rancher_join.py."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError

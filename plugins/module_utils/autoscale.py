@@ -12,10 +12,6 @@ sees the same history; writes carry the ConfigMap's resourceVersion, so of two r
 records (and acts on) a decision, the other gets a conflict and stands down.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import re
 

@@ -11,10 +11,6 @@ neither etcd nor controlplane); plus the pods pending because no node has the CP
 and the totals over the nodes that take workloads (schedulable workers).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError

@@ -10,10 +10,6 @@ reservations). Every problem raises ValidationError with one line naming the var
 would be valid.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import ipaddress
 import re
 

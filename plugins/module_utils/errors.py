@@ -7,10 +7,6 @@ Every client raises a subclass of NetbootError whose message is one line that sa
 to do; the module's main() maps them to fail_json in one place (see module_runner.run_module).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 
 class NetbootError(Exception):
     """An expected failure with a message fit for the user (no traceback needed)."""

@@ -9,10 +9,6 @@ call but never a credential. Subclasses say how an HTTP error status reads for t
 (``http_error``) and which exception classes they raise.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import re
 import socket

@@ -11,10 +11,6 @@ emitted in the shape every supported spec shares (the fields the collection uses
 on; 2.x adds the root filesystem). The tests prove the output with the real Ignition's validator.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import base64
 import binascii
 import json

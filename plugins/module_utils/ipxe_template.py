@@ -10,10 +10,6 @@ key ``netboot.coreos.template`` marks VMs this code made, so a VM left unconvert
 completed on the next run while a foreign VM of the same name is refused. No AnsibleModule in here.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import os
 import re

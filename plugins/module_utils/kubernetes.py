@@ -12,10 +12,6 @@ certificate (``KubernetesClient.from_kubeconfig``). The HTTP transport is the Ra
 URL and the call, never the credential.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import atexit
 import base64
 import os

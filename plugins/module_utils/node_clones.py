@@ -14,10 +14,6 @@ another cluster's) are never modified or deleted, whatever their name; a planned
 such a VM fails with a message saying so, and the others still converge.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor

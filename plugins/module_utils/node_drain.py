@@ -15,10 +15,6 @@ kubeconfig alone, the Node object is deleted. An eviction a PodDisruptionBudget 
 (HTTP 429) stops the run: the nodes it cordoned are uncordoned and nothing is removed.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import time
 from urllib.parse import quote
 

@@ -12,10 +12,6 @@ Formats use Python ``str.format`` syntax:
   hostname_format  fields {name} {cluster} {index} {ip} {ip_dashed} {last_octet}  e.g. ``coreos{last_octet}``
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import ipaddress
 import re

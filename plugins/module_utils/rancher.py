@@ -9,10 +9,6 @@ the cluster (v3) or project (v1), reuse a valid registration token or create one
 needs to join. The API key used here never appears in what it returns.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import base64
 import hashlib
 import re

@@ -10,10 +10,6 @@ container runtime has started. Only the registration token, the server URL, the 
 are read from the token result: the Rancher API key used to obtain them never reaches a node.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 import shlex
 

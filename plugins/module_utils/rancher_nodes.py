@@ -8,10 +8,6 @@ No AnsibleModule in here. ``read_nodes`` lists a cluster's v3 node objects (pagi
 wanted host name is registered, with an error that names the missing hosts when the time is up.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import time
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError

@@ -10,10 +10,6 @@ release's files with their sha256 and signature URLs, and ``meta.json`` per buil
 ``<base>/prod/streams/<stream>/builds/<version>/<arch>/``. File names always come from that metadata.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import http.client
 import json
 import os

@@ -11,10 +11,6 @@ once every one of them verified; then ``<dest>/current`` switches (a symlink ren
 A manifest per version (name, size, mtime, digest) lets a rerun confirm the version without re-hashing.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import contextlib
 import errno
 import fcntl

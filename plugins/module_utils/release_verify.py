@@ -13,10 +13,6 @@ key is cached in the repository, and when a signature names a key the cached cop
 again once (signing subkeys rotate yearly) before the verification fails.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import base64
 import hashlib
 import os

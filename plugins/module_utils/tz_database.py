@@ -8,10 +8,6 @@ Python's zoneinfo reads the system's database (/usr/share/zoneinfo) and falls ba
 the same IANA names; a name the controller does not know would leave the node's /etc/localtime dangling.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import zoneinfo
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError

@@ -7,10 +7,6 @@ No AnsibleModule in here: modules build a VCenterClient from their params (``VCe
 and use it as a context manager so the session is logged out whatever happens.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import http.client as http_client
 import socket

@@ -3,10 +3,6 @@
 # Copyright: netboot.coreos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: cluster_node_remove
 short_description: Drain nodes and remove them from Rancher before their VMs are deleted

@@ -3,10 +3,6 @@
 # Copyright: netboot.coreos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: vmware_node_clones
 short_description: Clone, power, reinstall and remove the node VMs of a cluster from a node plan, many at once

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test netboot.coreos.timezone (documented in timezone.yml); the logic is in module_utils/tz_database.py."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
