@@ -22,7 +22,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 BASE_APT_PACKAGES := python3-venv gnupg ignition
 APT_PACKAGES := $(BASE_APT_PACKAGES) golang-go golang-github-vmware-govmomi-dev podman runc debootstrap \
 	dnsmasq-base nginx-light ipxe ipxe-qemu qemu-system-x86 ovmf busybox-static rsync iproute2 \
-	curl util-linux syslinux syslinux-efi syslinux-common mtools dosfstools fdisk e2fsprogs passwd
+	curl util-linux syslinux syslinux-efi syslinux-common mtools dosfstools fdisk e2fsprogs passwd \
+	gcc libc6-dev make binutils perl liblzma-dev openssl git xz-utils
 
 .PHONY: help deps venv collection vcsim image lab lab-down test unit sanity lint docs changelog galaxy integration \
 	molecule e2e benchmark clean
