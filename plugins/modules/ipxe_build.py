@@ -21,7 +21,7 @@ description:
     them built in (C(CERT=)). HTTPS is built in when O(boot_url) is https or O(https=true); O(image_verify=true)
     adds the C(imgverify) and C(imgtrust) commands.
   - Builds only when the inputs differ from the last build's manifest (C(ipxe-build.json) in O(dest)) or a built
-    file changed: the source's identity (git commit, archive SHA-256, tree digest), the targets, the build
+    file changed; inputs are the source's identity (git commit, archive SHA-256, tree digest), the targets, the build
     configuration, the embedded script, the CA files' contents and O(make_args).
   - The source is staged under O(work_dir), one tree per source identity, kept so that a later build of the same
     source recompiles only what changed. A failed build leaves the last good files and manifest in O(dest).
