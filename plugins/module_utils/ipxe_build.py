@@ -12,10 +12,6 @@ BIOS, ``bin-x86_64-efi`` for EFI) and move the results into ``dest``; the manife
 failed build leaves the last good files and manifest in place and the next run builds again.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import hashlib
 import json
 import os

@@ -3,10 +3,6 @@
 # Copyright: netboot.coreos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 DOCUMENTATION = r"""
 module: ipxe_build
 short_description: Build iPXE ROMs for VMware's NICs and EFI binaries with an embedded chain to the boot repository
