@@ -28,6 +28,7 @@ pytestmark = pytest.mark.vcsim
 
 CLONES_TASK = "Clone, power and remove the node VMs"  # job events name a role's task without the role
 TOKEN_TASK = "Get or create the cluster registration token"
+AUTOSCALE_TASK = "Decide the node count from CPU and memory use, requests and pending pods"
 CREDENTIAL_VARIABLES = ["VMWARE_HOST", "VMWARE_USER", "VMWARE_PASSWORD", "VMWARE_VALIDATE_CERTS",
                         "RANCHER_URL", "RANCHER_TOKEN"]
 
@@ -159,10 +160,18 @@ def test_reinstall_job_in_check_mode_predicts_reinstalling_the_named_node(awx_la
     assert clone_actions(run) == {awx_lab.name + "-02": "reinstalled"}
 
 
-def test_autoscale_job_in_check_mode_changes_nothing(awx_lab, site_run):
-    if not os.path.exists(os.path.join(REPO, TEMPLATES["autoscale"]["playbook"])):
-        pytest.skip("playbooks/autoscale.yml is not in this tree yet (issue 13)")
-    check_job(awx_lab, "autoscale", {"rancher_cluster": awx_lab.name})
+def test_autoscale_job_in_check_mode_changes_nothing_and_takes_the_survey_settings(awx_lab, site_run):
+    answers = {"rancher_cluster": awx_lab.name, "autoscale_min": 1, "autoscale_max": 4, "autoscale_step": 2,
+               "autoscale_high": 0.8, "autoscale_low": 0.2, "autoscale_samples": 2, "autoscale_cooldown": 600,
+               "autoscale_use_requests": "false"}
+    run = check_job(awx_lab, "autoscale", answers)
+    decision = task_results(run, AUTOSCALE_TASK)
+    assert len(decision) == 1, decision
+    args = decision[0]["invocation"]["module_args"]
+    assert {key: args[key] for key in ("cluster", "min", "max", "step", "high", "low", "samples", "cooldown",
+                                       "use_requests")} == {
+        "cluster": awx_lab.name, "min": 1, "max": 4, "step": 2, "high": 0.8, "low": 0.2, "samples": 2,
+        "cooldown": 600, "use_requests": False}
 
 
 def test_site_job_for_real_does_what_check_mode_predicted(awx_lab, site_run):

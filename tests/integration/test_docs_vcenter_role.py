@@ -13,8 +13,10 @@ from ansible_collections.netboot.coreos.plugins.module_utils.vcenter import VCen
 from conftest import REPO
 
 PAGE = os.path.join(REPO, "docs", "production.md")
-# the module_utils that talk to vCenter (the modules' files only parse options and call these)
-SOURCES = ["vcenter.py", "ipxe_template.py", "node_clones.py"]
+UTILS = os.path.join(REPO, "plugins", "module_utils")
+# the module_utils that talk to vCenter, those that use pyVmomi (the modules' files only parse options and call these)
+SOURCES = sorted(name for name in os.listdir(UTILS) if name.endswith(".py")
+                 and "pyVmomi" in open(os.path.join(UTILS, name)).read())
 PRIVILEGE = re.compile(r"`([A-Z]\w*(?:\.[A-Z]\w*)+)`")
 
 
@@ -50,8 +52,9 @@ def vsphere_method_names():
 def calls_in_code():
     """The vSphere methods and datastore HTTP verbs the collection's vCenter code uses."""
     methods, known = set(), vsphere_method_names()
+    assert {"vcenter.py", "ipxe_template.py", "node_clones.py"} <= set(SOURCES)
     for name in SOURCES:
-        with open(os.path.join(REPO, "plugins", "module_utils", name)) as handle:
+        with open(os.path.join(UTILS, name)) as handle:
             text = handle.read()
         methods.update(m for m in re.findall(r"\.([A-Z]\w*)\b", text) if m in known)
         methods.update("HTTP " + verb for verb in re.findall(r'_datastore_file_request\(\s*"([A-Z]+)"', text))

@@ -57,10 +57,7 @@ def test_survey_variables_are_read_by_the_collection(template):
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t["survey"] for t in TEMPLATES])
 def test_job_template_playbook_is_in_the_project(template):
-    path = os.path.join(REPO, template["playbook"])
-    if template["playbook"] == "playbooks/autoscale.yml" and not os.path.exists(path):
-        pytest.skip("playbooks/autoscale.yml is not in this tree yet (issue 13)")
-    assert os.path.isfile(path), template["playbook"]
+    assert os.path.isfile(os.path.join(REPO, template["playbook"])), template["playbook"]
 
 
 def test_surveys_ask_what_the_issue_names():
@@ -71,6 +68,34 @@ def test_surveys_ask_what_the_issue_names():
     assert "decommission_node_names" in asked["decommission"]
     assert "reinstall_node_names" in asked["reinstall"]
     assert "rancher_cluster" in asked["autoscale"]
+
+
+def test_autoscale_survey_asks_every_setting_of_the_decision():
+    """Node count bounds, step, thresholds, samples, cooldown and requests: each autoscale_* variable that
+    autoscale.yml hands cluster_autoscale (the kubeconfig ones are site settings, not a launch's choice)."""
+    with open(os.path.join(REPO, "playbooks", "autoscale.yml")) as handle:
+        plays = yaml.safe_load(handle)
+    task = next(t for t in plays[0]["tasks"] if "netboot.coreos.cluster_autoscale" in t)
+    read = set(re.findall(r"\b(autoscale_\w+)\b", " ".join(map(str, task["netboot.coreos.cluster_autoscale"].values()))))
+    settings = {name for name in read if not name.startswith("autoscale_kubeconfig")}
+    assert settings == {"autoscale_min", "autoscale_max", "autoscale_step", "autoscale_high", "autoscale_low",
+                        "autoscale_samples", "autoscale_cooldown", "autoscale_use_requests"}
+    asked = {item["variable"] for item in survey("autoscale")["spec"]}
+    assert asked == settings | {"rancher_cluster"}
+    assert not any(item["required"] for item in survey("autoscale")["spec"])  # the schedule answers nothing
+
+
+def test_autoscale_answers_pass_and_bad_ones_are_refused():
+    autoscale = survey("autoscale")
+    answer = {"autoscale_min": 2, "autoscale_max": 12, "autoscale_high": 0.8, "autoscale_low": 0.25,
+              "autoscale_cooldown": 1200, "autoscale_use_requests": "false"}
+    assert extra_vars(autoscale, answer) == answer  # no defaults: unanswered questions leave the inventory's values
+    with pytest.raises(SurveyError, match="'autoscale_high' value 1.5 is too large"):
+        extra_vars(autoscale, {"autoscale_high": 1.5})
+    with pytest.raises(SurveyError, match="'autoscale_step' value 0 is too small"):
+        extra_vars(autoscale, {"autoscale_step": 0})
+    with pytest.raises(SurveyError, match=r"Value yes for 'autoscale_use_requests' expected to be one of \['true'"):
+        extra_vars(autoscale, {"autoscale_use_requests": "yes"})
 
 
 def test_autoscale_schedule_answers_its_survey():
