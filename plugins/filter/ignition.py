@@ -6,7 +6,7 @@
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
-from ansible_collections.netboot.coreos.plugins.module_utils.ignition import DEFAULT_SPEC, render_json
+from ansible_collections.netboot.coreos.plugins.plugin_utils.ignition import DEFAULT_SPEC, render_json
 
 
 def ignition(config, spec=DEFAULT_SPEC):

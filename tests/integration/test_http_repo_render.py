@@ -34,6 +34,7 @@ ARTIFACTS = {
                       "image": "fedora-coreos-42.1-metal.x86_64.raw.xz"},
 }
 BASE = "http://repo.example.com/coreos"
+WRITE = "netboot.coreos.http_repo : Write boot.ipxe and the files under nodes/ (those of nodes that left the plan go)"
 PLAYBOOK = """
 - hosts: localhost
   gather_facts: false
@@ -42,7 +43,7 @@ PLAYBOOK = """
 """
 
 
-def render(tmp_path, check=False, **overrides):
+def render(tmp_path, check=False, drop=(), **overrides):
     root = tmp_path / "repo"
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
@@ -52,6 +53,8 @@ def render(tmp_path, check=False, **overrides):
              "http_repo_artifacts": ARTIFACTS.get(distro, ARTIFACTS["flatcar"]), "http_repo_ssh_authorized_keys": [KEY],
              "http_repo_ntp_servers": ["ntp1.example.com"], "http_repo_timezone": "Europe/Berlin"}
     extra.update(overrides)
+    for name in drop:
+        del extra[name]
     run = run_playbook(str(playbook), extra_vars=extra, check=check, tags="http_repo_configs")
     return run, root
 
@@ -157,13 +160,15 @@ def test_default_profile_install_and_stale_removal(tmp_path):
     generic = ignition(root / "nodes/default/node.ign")
     assert "/etc/hostname" not in [f["path"] for f in generic["storage"]["files"]]
     assert generic["passwd"]["users"][0]["sshAuthorizedKeys"] == [KEY]
-    removal = "netboot.coreos.http_repo : Remove the files of nodes that left the plan"
     predicted = render(tmp_path, check=True, http_repo_nodes=NODES[:1])[0]
     run, root = render(tmp_path, http_repo_nodes=NODES[:1])
     assert run.rc == 0, run.failure_messages() or run.stderr
-    removed = sorted(os.path.relpath(r["item"], root) for r in run.task_results(removal)[0]["results"] if r["changed"])
-    assert removed == ["nodes/00-50-56-00-00-22", "nodes/00-50-56-00-00-22.ipxe", "nodes/default", "nodes/default.ipxe"]
-    assert sorted(os.path.relpath(r["item"], root) for r in predicted.task_results(removal)[0]["results"]) == removed
+    removed = run.task_results(WRITE)[0]["removed"]
+    assert removed == ["nodes/00-50-56-00-00-22.ipxe", "nodes/00-50-56-00-00-22/", "nodes/00-50-56-00-00-22/install.ign",
+                       "nodes/00-50-56-00-00-22/node.ign", "nodes/default.ipxe", "nodes/default/",
+                       "nodes/default/install.ign", "nodes/default/node.ign"]
+    assert run.task_results(WRITE)[0]["updated"] == ["boot.ipxe"] and run.task_results(WRITE)[0]["created"] == []
+    assert predicted.task_results(WRITE)[0]["removed"] == removed
     assert files_under(root) == ["boot.ipxe", "nodes/00-50-56-00-00-21.ipxe", "nodes/00-50-56-00-00-21/install.ign",
                                  "nodes/00-50-56-00-00-21/node.ign"]
     assert "exit\n" in (root / "boot.ipxe").read_text()
@@ -172,10 +177,10 @@ def test_default_profile_install_and_stale_removal(tmp_path):
 def test_check_mode_predicts_and_writes_nothing(tmp_path):
     run, root = render(tmp_path, check=True)
     assert run.rc == 0, run.failure_messages() or run.stderr
-    written = run.task_results("netboot.coreos.http_repo : Write the node boot scripts and configs")[0]["results"]
-    assert sorted(r["item"]["key"] for r in written if r["changed"]) == [
-        "nodes/00-50-56-00-00-21.ipxe", "nodes/00-50-56-00-00-21/install.ign", "nodes/00-50-56-00-00-21/node.ign",
-        "nodes/00-50-56-00-00-22.ipxe", "nodes/00-50-56-00-00-22/install.ign", "nodes/00-50-56-00-00-22/node.ign"]
+    assert run.task_results(WRITE)[0]["created"] == [
+        "boot.ipxe", "nodes/00-50-56-00-00-21.ipxe", "nodes/00-50-56-00-00-21/install.ign",
+        "nodes/00-50-56-00-00-21/node.ign", "nodes/00-50-56-00-00-22.ipxe", "nodes/00-50-56-00-00-22/install.ign",
+        "nodes/00-50-56-00-00-22/node.ign"]
     assert not root.exists() or files_under(root) == []
     real = render(tmp_path)[0]
     assert real.stats["changed"] == run.stats["changed"]
@@ -225,3 +230,30 @@ def test_bad_input_fails_before_any_file(tmp_path, overrides, message):
     assert run.rc != 0
     assert any(message in m for m in run.failure_messages()), run.failure_messages()
     assert not root.exists()
+
+
+def test_no_plan_fails_and_an_empty_plan_is_stated(tmp_path):
+    """A missing plan is an error, not "no nodes" (which would remove every node's files); [] says it on purpose."""
+    run, root = render(tmp_path)
+    assert run.rc == 0, run.failure_messages() or run.stderr
+    missing = render(tmp_path, drop=("http_repo_nodes",))[0]
+    assert missing.rc != 0
+    assert any("http_repo: no node plan: run the role netboot.coreos.node_plan first" in m
+               for m in missing.failure_messages()), missing.failure_messages()
+    assert files_under(root) == ["boot.ipxe", "nodes/00-50-56-00-00-21.ipxe", "nodes/00-50-56-00-00-21/install.ign",
+                                 "nodes/00-50-56-00-00-21/node.ign", "nodes/00-50-56-00-00-22.ipxe",
+                                 "nodes/00-50-56-00-00-22/install.ign", "nodes/00-50-56-00-00-22/node.ign"]
+    empty, root = render(tmp_path, http_repo_nodes=[])
+    assert empty.rc == 0, empty.failure_messages() or empty.stderr
+    assert files_under(root) == ["boot.ipxe"] and os.listdir(root / "nodes") == []
+
+
+def test_write_error_is_shown_with_the_token_hidden(tmp_path):
+    """With a Rancher token the write task hides its output, yet a failure still says what went wrong."""
+    token = {"provisioning": "v2prov", "token": "regtoken-secret", "server_url": "https://rancher.example.com"}
+    (tmp_path / "repo").write_text("a file where the repository should be")
+    run = render(tmp_path, http_repo_rancher=token)[0]
+    assert run.rc != 0
+    assert any("file_tree: %s exists and is not a directory" % (tmp_path / "repo") in m
+               for m in run.failure_messages()), run.failure_messages()
+    assert "regtoken-secret" not in run.stdout

@@ -231,7 +231,7 @@ def write_join(fragment, tmp_path):
 
 def test_v2prov_join_script_checks_the_ca_then_installs_into_the_prefix(api, tmp_path):
     """The rendered script run for real with curl: /cacerts must match the checksum, then the installer runs."""
-    from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
+    from ansible_collections.netboot.coreos.plugins.plugin_utils.rancher_join import render_join
     result = run_module("rancher_token", args(api, cluster="edge"))
     node = dict(name="n1", hostname="n1", mac="00:50:56:00:00:11", ip="10.0.0.11", roles=["etcd", "worker"], labels={"zone": "a"},
                 taints=["gpu=true:NoSchedule"])
@@ -246,7 +246,7 @@ def test_v2prov_join_script_checks_the_ca_then_installs_into_the_prefix(api, tmp
 
 
 def test_v2prov_join_script_refuses_a_ca_that_does_not_match(api, tmp_path):
-    from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
+    from ansible_collections.netboot.coreos.plugins.plugin_utils.rancher_join import render_join
     result = run_module("rancher_token", args(api, cluster="edge"))
     forged = dict(result, ca_checksum="0" * 64)  # as if a man in the middle served another CA
     fragment = render_join(forged, PLAN_NODE, bin_prefix=str(tmp_path / "opt"), state_dir=str(tmp_path / "state"))
@@ -258,7 +258,7 @@ def test_v2prov_join_script_refuses_a_ca_that_does_not_match(api, tmp_path):
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze (package systemd)")
 @pytest.mark.parametrize("cluster", ["prod", "edge"])
 def test_join_unit_passes_systemd_analyze(api, tmp_path, cluster):
-    from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
+    from ansible_collections.netboot.coreos.plugins.plugin_utils.rancher_join import render_join
     result = run_module("rancher_token", args(api, cluster=cluster))
     unit = render_join(result, PLAN_NODE)["systemd"]["units"][0]
     (tmp_path / unit["name"]).write_text(unit["contents"])

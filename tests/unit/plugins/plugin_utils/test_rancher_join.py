@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.netboot.coreos.plugins.filter.rancher_join import rancher_join
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
-from ansible_collections.netboot.coreos.plugins.module_utils.rancher_join import render_join
+from ansible_collections.netboot.coreos.plugins.plugin_utils.rancher_join import render_join
 from ansible.errors import AnsibleFilterError
 
 API_KEY = "token-zz9xy:apikeysecretvaluethatmustneverreachanode0123456789abcd"

@@ -16,7 +16,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.netboot.coreos.plugins.filter.ignition import FilterModule
-from ansible_collections.netboot.coreos.plugins.module_utils import ignition
+from ansible_collections.netboot.coreos.plugins.plugin_utils import ignition
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
 
 from tests.conftest import shared_path  # pylint: disable=import-error
