@@ -11,6 +11,9 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, "build", "collections")
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
+# Ansible's own files (its local temp directory, caches) go under build/, not ~/.ansible: set before ansible is
+# imported, and inherited by every ansible-playbook the tests start
+os.environ["ANSIBLE_HOME"] = os.path.join(REPO, "build", "ansible-home")
 
 
 def _link_collection():

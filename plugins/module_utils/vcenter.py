@@ -215,7 +215,8 @@ class VCenterClient:
         if not isinstance(vimtypes, (list, tuple)):
             vimtypes = [vimtypes]
         content = self.content
-        view = content.viewManager.CreateContainerView(root or content.rootFolder, list(vimtypes), True)
+        view = self.call("reading vCenter inventory", content.viewManager.CreateContainerView,
+                         root or content.rootFolder, list(vimtypes), True)
         try:
             traversal = vmodl.query.PropertyCollector.TraversalSpec(
                 name="view", path="view", skip=False, type=vim.view.ContainerView)
@@ -225,7 +226,7 @@ class VCenterClient:
                          for t in vimtypes])
             return self._retrieve_all(spec)
         finally:
-            view.Destroy()
+            self.call("reading vCenter inventory", view.Destroy)
 
     def retrieve_objects(self, objects, properties):
         """Read ``properties`` of the given managed objects (any mix of types) in one call."""

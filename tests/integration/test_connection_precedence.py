@@ -1,6 +1,7 @@
 """Connection settings: an inventory value wins over module_defaults, which wins over the VMWARE_* environment
 (what an AWX VMware credential injects); a setting nobody gives is not passed, so the module's default applies."""
 
+import os
 import socket
 import sys
 
@@ -91,3 +92,19 @@ def test_inventory_value_wins_over_module_defaults(tmp_path, vcsim):
     run = run_playbook(play, extra_vars=dict(TEMPLATE_VARS, vcenter_port=vcsim["port"]), check=True,
                        env=vmware_env(vcsim, VMWARE_PORT=str(port)))
     assert run.rc == 0, run.failure_messages() or run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("inventory", ["lab", "example"])
+def test_the_inventories_leave_validate_certs_to_the_environment(vcsim, inventory):
+    """An AWX VMware credential's VMWARE_VALIDATE_CERTS=false is not overridden by an inventory's pinned true."""
+    connection = {"vcenter_hostname": vcsim["hostname"], "vcenter_port": vcsim["port"],
+                  "vcenter_username": vcsim["username"], "vcenter_password": vcsim["password"],
+                  "vcenter_datacenter": "DC0", "vcenter_folder": "", "vcenter_network": "VM Network"}
+    run = run_playbook("playbooks/template.yml", extra_vars=dict(TEMPLATE_VARS, **connection), check=True,
+                       inventory=os.path.join("inventories", inventory), env=vmware_env(vcsim))
+    assert run.rc == 0, run.failure_messages() or run.stderr[-2000:]
+    assert template_result(run)["changed"] is True
+    unset = run_playbook("playbooks/template.yml", extra_vars=dict(TEMPLATE_VARS, **connection), check=True,
+                         inventory=os.path.join("inventories", inventory),
+                         env=vmware_env(vcsim, VMWARE_VALIDATE_CERTS=None))
+    assert template_result(unset)["msg"].startswith("the TLS certificate of vCenter")  # else true

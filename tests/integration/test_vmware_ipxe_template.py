@@ -470,10 +470,34 @@ def test_role_check_mode_predicts_and_second_run_changes_nothing(client, vcsim, 
     assert find(client, "tpl-role") is None
 
 
-def test_role_rejects_efi_with_a_rom(client, vcsim, role_play, rom):
-    run = run_playbook(role_play, role_vars(vcsim, "tpl-role-efi", vmware_template_firmware="efi",
-                                            vmware_template_ipxe_rom_src=str(rom)))
+@pytest.mark.parametrize("changes, message", [
+    ({"vmware_template_firmware": "efi", "vmware_template_ipxe_rom_src": "{rom}"},
+     "firmware efi cannot load an option ROM (ipxe_rom/ipxe_rom_src)"),
+    ({"vcenter_datastore": ""}, "state is present but all of the following are missing: datastore"),
+])
+def test_role_inputs_are_checked_once_by_the_module(client, vcsim, role_play, rom, changes, message):
+    """The role does not repeat the module's checks: the module's one-line message, nothing made."""
+    changes = {key: value.format(rom=rom) for key, value in changes.items()}
+    run = run_playbook(role_play, role_vars(vcsim, "tpl-role-bad", **changes))
     assert run.rc != 0
-    assert run.failure_messages() == ["vmware_template: firmware efi cannot load an option ROM: clear "
-                                      "vmware_template_ipxe_rom and vmware_template_ipxe_rom_src, or use bios"]
-    assert find(client, "tpl-role-efi") is None
+    [shown] = run.failure_messages()
+    assert message in shown and "\n" not in shown, shown
+    assert find(client, "tpl-role-bad") is None
+
+
+@pytest.mark.parametrize("typed, fails", [("false", False), ("no", False), ("true", True)])
+def test_strict_typed_on_the_command_line_is_a_boolean(client, vcsim, role_play, typed, fails):
+    """-e vmware_template_strict=false arrives as the string 'false': it means false."""
+    name = "tpl-role-strict-" + typed
+    run = run_playbook(role_play, role_vars(vcsim, name, vmware_template_memory_mb="2048",
+                                            vmware_template_strict=typed))
+    try:
+        if fails:
+            assert run.rc != 0 and "memory_mb 2048 is below 3072" in " ".join(run.failure_messages())
+            assert find(client, name) is None
+        else:
+            assert run.rc == 0, run.failure_messages() or run.stderr[-2000:]
+            assert find(client, name)["memory_mb"] == 2048
+    finally:
+        if find(client, name):
+            run_playbook(role_play, role_vars(vcsim, name, vmware_template_state="absent"))

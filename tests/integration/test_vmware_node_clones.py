@@ -402,6 +402,19 @@ def test_scale_playbook_up_and_down_removes_only_managed_vms(lab):
     assert missing.rc != 0 and "set scale_node_count" in " ".join(missing.failure_messages())
 
 
+def test_role_without_a_plan_fails_and_prunes_nothing(lab, tmp_path):
+    """A missing coreos_node_plan (no netboot.coreos.node_plan role in the play) is not "no nodes": with prune it
+    used to delete every node of the cluster."""
+    assert run_module("vmware_node_clones", lab.module_args(plan("iota", 2), "iota"))["changed"] is True
+    play = tmp_path / "clones_only.yml"
+    play.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: netboot.coreos.node_clones\n")
+    run = run_playbook(str(play), lab.playbook_vars("iota", node_clones_prune=True))
+    assert run.rc != 0
+    assert ("node_clones: no node plan: run the role netboot.coreos.node_plan first (or set node_clones_nodes)"
+            in " ".join(run.failure_messages())), run.failure_messages() or run.stderr[-2000:]
+    assert sorted(lab.managed("iota")) == ["iota-node01", "iota-node02"]
+
+
 def _listen_later(address, delay, stop):
     """Open a TCP port after ``delay`` seconds, as a node's sshd does once the node booted from disk."""
     time.sleep(delay)

@@ -64,3 +64,23 @@ def test_call_maps_a_dropped_connection():
         VCenterClient("vc.example.com", "u", "p", port=8443).call("clone of node 'n1'", dropped)
     assert str(err.value) == ("clone of node 'n1' failed: connection to vCenter https://vc.example.com:8443 lost "
                               "(Remote end closed connection without response)")
+
+
+def test_a_fault_opening_the_inventory_view_is_one_line():
+    """The container view of a bulk read is a vSphere call too: its fault goes through call, not as a traceback."""
+    from pyVmomi import vim
+
+    class ViewManager:
+        def CreateContainerView(self, *_args):  # noqa: N802  pylint: disable=invalid-name
+            raise vim.fault.NoPermission(privilegeId="System.View", msg="Permission to perform this operation was denied.")
+
+    class Content:
+        viewManager = ViewManager()
+        rootFolder = None
+
+    class NoView(VCenterClient):
+        content = Content()
+
+    with pytest.raises(VCenterError) as err:
+        NoView("vc.example.com", "u", "p").retrieve(vim.VirtualMachine, ["name"])
+    assert str(err.value) == "reading vCenter inventory failed: Permission to perform this operation was denied."
