@@ -2,12 +2,12 @@
 # Copyright: netboot.coreos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters netboot.coreos.dhcp_config and netboot.coreos.dhcp_kea (documented in their .yml files);
-the logic is in module_utils/dhcp_config.py."""
+the logic is in plugin_utils/dhcp_config.py."""
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
-from ansible_collections.netboot.coreos.plugins.module_utils.dhcp_config import build_dhcp_config, kea_fragment
+from ansible_collections.netboot.coreos.plugins.plugin_utils.dhcp_config import build_dhcp_config, kea_fragment
 
 
 def dhcp_config(settings, nodes=None, facts=None, prefix="ipxe_dhcp_", fail=True):

@@ -1,8 +1,8 @@
-"""Validation and normalisation of the ipxe_dhcp settings (module_utils/dhcp_config.py)."""
+"""Validation and normalisation of the ipxe_dhcp settings (plugin_utils/dhcp_config.py)."""
 
 import pytest
 
-from ansible_collections.netboot.coreos.plugins.module_utils.dhcp_config import build_dhcp_config, kea_fragment
+from ansible_collections.netboot.coreos.plugins.plugin_utils.dhcp_config import build_dhcp_config, kea_fragment
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
 
 FACTS = {"interfaces": ["lo", "pxe0"],

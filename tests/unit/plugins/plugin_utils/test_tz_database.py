@@ -1,4 +1,4 @@
-"""Time zone names against the tz database (module_utils/tz_database.py, test plugin netboot.coreos.timezone)."""
+"""Time zone names against the tz database (plugin_utils/tz_database.py, test plugin netboot.coreos.timezone)."""
 
 import sys
 import zoneinfo
@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import ValidationError
-from ansible_collections.netboot.coreos.plugins.module_utils.tz_database import is_timezone
+from ansible_collections.netboot.coreos.plugins.plugin_utils.tz_database import is_timezone
 from ansible_collections.netboot.coreos.plugins.test.timezone import timezone
 
 
