@@ -78,10 +78,16 @@ def _settings(settings):
                               % (merged["default_profile"], ", ".join(DEFAULT_PROFILES)))
     merged["ntp_client"] = merged["ntp_client"] or DEFAULT_NTP_CLIENTS[merged["distro"]]
     merged["base_url"] = str(merged["base_url"])
-    # the extras in their checked form (modes as integers, unset fields dropped), as node.ign gets them
-    extras = check_config({"storage": {"files": merged["extra_files"]}, "systemd": {"units": merged["extra_units"]}})
+    # the SSH keys and extras checked field by field (Ignition's rules, for cloud-config too); the extras in their
+    # checked form (modes as integers, unset fields dropped), as node.ign gets them
+    extras = check_config({"passwd": {"users": [{"name": "core", "ssh_authorized_keys": merged["ssh_authorized_keys"]}]},
+                           "storage": {"files": merged["extra_files"]}, "systemd": {"units": merged["extra_units"]}})
     merged["extra_files"] = extras.get("storage", {}).get("files", [])
     merged["extra_units"] = extras.get("systemd", {}).get("units", [])
+    fetched = [item["path"] for item in merged["extra_files"] if "source" in item.get("contents", {})]
+    if merged["distro"] == "coreos" and fetched:
+        raise ValidationError("boot_files: legacy CoreOS cloud-config cannot fetch file contents from a URL: give "
+                              "contents.inline for %s" % ", ".join(fetched))
     return merged
 
 

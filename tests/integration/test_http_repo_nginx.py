@@ -112,3 +112,12 @@ def test_nginx_serves_the_repository_with_the_right_types(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("typed,on", [("false", False), ("no", False), ("true", True), ("yes", True)])
+def test_flags_typed_on_the_command_line_mean_what_they_say(tmp_path, typed, on):
+    """``-e http_repo_autoindex=false`` is the string 'false': the server block must follow its meaning."""
+    text = render_server_block(tmp_path, http_repo_root=str(tmp_path / "root"), http_repo_autoindex=typed,
+                               http_repo_default_server=typed).read_text()
+    assert ("autoindex on;" if on else "autoindex off;") in text
+    assert ("listen 80 default_server;" if on else "listen 80;") in text

@@ -216,8 +216,15 @@ def test_rancher_join_error_is_shown(tmp_path):
     ({"http_repo_distro": "gentoo"}, "value of http_repo_distro must be one of: flatcar, fedora-coreos, coreos, got: gentoo"),
     ({"http_repo_ssh_authorized_keys": ["ssh-rsa AAAA-not-a-key"]},
      "passwd.users[0].ssh_authorized_keys[0]: not an OpenSSH public key"),
-    ({"http_repo_nodes": [dict(NODES[0], hostname="Bad_Host")]}, "invalid node plan: host names Bad_Host (RFC 1123"),
-    ({"http_repo_nodes": [dict(NODES[0], mac="00-50-56-00-00-21")]}, "invalid node plan: MACs 00-50-56-00-00-21"),
+    ({"http_repo_nodes": [dict(NODES[0], hostname="Bad_Host")]},
+     "node 'lab-node01': hostname 'Bad_Host' is not a valid RFC 1123 host name"),
+    ({"http_repo_nodes": [dict(NODES[0], mac="00-50-56-00-00-21")]},
+     "node 'lab-node01': mac '00-50-56-00-00-21' is not a MAC address; use the form 00:50:56:xx:xx:xx"),
+    ({"http_repo_nodes": [dict(NODES[0], labels={"bad key": "x"})]}, "node 'lab-node01': label bad key=x is not a valid"),
+    ({"http_repo_nodes": [NODES[0], dict(NODES[1], mac=NODES[0]["mac"])]}, "duplicate"),
+    ({"http_repo_distro": "coreos", "http_repo_artifacts": ARTIFACTS["coreos"],
+      "http_repo_extra_files": [{"path": "/etc/a", "contents": {"source": "http://x/a"}}]},
+     "legacy CoreOS cloud-config cannot fetch file contents from a URL: give contents.inline for /etc/a"),
     ({"http_repo_extra_units": [{"name": "x.service", "enable": True}]},
      "systemd.units[0].enable: unknown field; valid: name, enabled, mask, contents, dropins"),
     ({"http_repo_distro": "fedora-coreos", "http_repo_ntp_daemon": "ntpd"}, "ntp daemon 'ntpd' (valid: chronyd)"),
@@ -257,3 +264,16 @@ def test_write_error_is_shown_with_the_token_hidden(tmp_path):
     assert any("file_tree: %s exists and is not a directory" % (tmp_path / "repo") in m
                for m in run.failure_messages()), run.failure_messages()
     assert "regtoken-secret" not in run.stdout
+
+
+def test_flags_typed_on_the_command_line_mean_what_they_say(tmp_path):
+    """``-e http_repo_open_vm_tools=false`` is the string 'false' (as are the other flags typed after -e)."""
+    run, root = render(tmp_path, http_repo_open_vm_tools="false", http_repo_sync_images="false")
+    assert run.rc == 0, run.failure_messages() or run.stderr
+    install = ignition(root / "nodes/00-50-56-00-00-21/install.ign")
+    command = [line for line in units(install)["netboot-install.service"]["contents"].splitlines()
+               if "flatcar-install" in line][0]
+    assert command.endswith("-V 42.1") and "-o " not in command
+    run, root = render(tmp_path, http_repo_open_vm_tools="yes", http_repo_sync_images="no")
+    assert run.rc == 0, run.failure_messages() or run.stderr
+    assert "-o vmware_raw\n" in units(ignition(root / "nodes/00-50-56-00-00-21/install.ign"))["netboot-install.service"]["contents"]

@@ -122,6 +122,11 @@ def test_rancher_join_only_on_planned_nodes():
     ([NODE], RELEASE, dict(SETTINGS, extra_units=[{"name": "x.service", "enable": True}]),
      "systemd.units[0].enable: unknown field"),
     ([NODE], RELEASE, dict(SETTINGS, ssh_authorized_keys=["ssh-rsa nope"]), "not an OpenSSH public key"),
+    ([NODE], RELEASE, dict(SETTINGS, distro="coreos", ssh_authorized_keys=["ssh-rsa nope"]),
+     "passwd.users[0].ssh_authorized_keys[0]: not an OpenSSH public key"),
+    ([NODE], RELEASE, dict(SETTINGS, distro="coreos", extra_files=[
+        {"path": "/etc/a", "contents": {"source": "http://x/a"}}]),
+     "legacy CoreOS cloud-config cannot fetch file contents from a URL: give contents.inline for /etc/a"),
     ([NODE], RELEASE, dict(SETTINGS, rancher={"provisioning": "v9"}), "token_result.provisioning is 'v9'"),
 ])
 def test_bad_input_names_the_value(nodes, release, settings, message):
