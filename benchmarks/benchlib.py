@@ -142,8 +142,15 @@ def run_playbook(path, args=(), env=None):
 
 def empty_playbook(workdir, runs):
     """Wall times of ``runs`` runs of a play with no task: Ansible's own start-up on this machine."""
-    measured = Measured()
+    return empty_playbook_cpu(workdir, runs)[0]
+
+
+def empty_playbook_cpu(workdir, runs):
+    """(wall, CPU) Measured of ``runs`` runs of a play with no task (CPU: ansible-playbook and its children)."""
+    wall, cpu = Measured(), Measured()
     path = write_playbook(workdir, "empty", [])
     for _run in range(runs):
-        measured.add(run_playbook(path).wall)
-    return measured
+        run = run_playbook(path)
+        wall.add(run.wall)
+        cpu.add(run.cpu)
+    return wall, cpu

@@ -7,7 +7,8 @@ both above an empty playbook (a play with no task: Ansible's own start-up on thi
 site.yml runs it (validation, then the boot files: one netboot.coreos.boot_files call, one file_tree run),
 with ``--tags http_repo_configs`` and a release given by name (no nginx, no image sync: a benchmark never
 takes over the host's nginx). Targets for 200 nodes (issue 17): <= 5 s cold, <= 2 s warm above an empty
-playbook; the 10- and 1,000-node rows have no target.
+playbook; the 10- and 1,000-node rows have no target. Each wall row is followed by the CPU seconds of the same
+runs (ansible-playbook and its children, less an empty playbook's): the figure that moves less with the load.
 
 Run: ``.venv/bin/python benchmarks/http_repo.py [--runs 5] [--counts 10,200,1000]``.
 """
@@ -51,11 +52,11 @@ def changed_count(run):
 
 
 def measure(workdir, count, runs):
-    """(cold, warm) Measured wall times of ``runs`` cold runs on a fresh root, each followed by a warm rerun."""
+    """{cold, warm: (wall, CPU)} Measured of ``runs`` cold runs on a fresh root, each followed by a warm rerun."""
     root = os.path.join(workdir, "repo-%d" % count)
     book = role_playbook(workdir, count, root)
     args = ["--tags", "http_repo_configs"]
-    cold, warm = benchlib.Measured(), benchlib.Measured()
+    cold, warm, cold_cpu, warm_cpu = (benchlib.Measured() for _ in range(4))
     for _run in range(runs):
         shutil.rmtree(root, ignore_errors=True)
         first = benchlib.run_playbook(book, args)
@@ -63,11 +64,13 @@ def measure(workdir, count, runs):
         if files != 1 + 3 * count:
             raise SystemExit("%d nodes: the cold run wrote %d files, expected %d" % (count, files, 1 + 3 * count))
         cold.add(first.wall)
+        cold_cpu.add(first.cpu)
         again = benchlib.run_playbook(book, args)
         if changed_count(again):
             raise SystemExit("%d nodes: the warm run changed %d tasks, expected 0" % (count, changed_count(again)))
         warm.add(again.wall)
-    return cold, warm
+        warm_cpu.add(again.cpu)
+    return {"cold": (cold, cold_cpu), "warm": (warm, warm_cpu)}
 
 
 def main():
@@ -79,11 +82,13 @@ def main():
     print("http_repo boot files (tag http_repo_configs), whole ansible-playbook runs, median (min-max) of %d"
           % args.runs, flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-http-repo-") as workdir:
-        empty = benchlib.empty_playbook(workdir, args.runs)
+        empty, empty_cpu = benchlib.empty_playbook_cpu(workdir, args.runs)
         empty.row("an empty playbook (Ansible's own start-up)")
+        empty_cpu.row("an empty playbook, CPU seconds")
         for count in counts:
-            cold, warm = measure(workdir, count, args.runs)
-            for name, measured in (("cold", cold), ("warm", warm)):
+            measured_pairs = measure(workdir, count, args.runs)
+            for name in ("cold", "warm"):
+                measured, cpu = measured_pairs[name]
                 above = measured.minus(empty.median())
                 target = TARGETS.get(count, {}).get(name)
                 what = "http_repo boot files, %d nodes, %s, above an empty playbook" % (count, name)
@@ -91,6 +96,8 @@ def main():
                     above.row(what + " (%.2f s whole)" % measured.median())
                 else:
                     above.row(what, "<= %.0f s" % target, above.median() <= target)
+                cpu.minus(empty_cpu.median()).row(
+                    "http_repo boot files, %d nodes, %s, CPU seconds above an empty playbook's" % (count, name))
 
 
 if __name__ == "__main__":

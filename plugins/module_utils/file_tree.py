@@ -16,7 +16,9 @@ import fnmatch
 import grp
 import os
 import pwd
+import shlex
 import stat
+import subprocess
 import tempfile
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, ValidationError
@@ -290,7 +292,34 @@ def plan_tree(root, files, managed=(), mode=0o644, directory_mode=0o755, uid=-1,
     return plan
 
 
-def _write_atomically(full, content, mode, uid, gid):
+def check_validate(validate):
+    """The command of ``validate`` as an argument list, or None; it must name the file to check with %s."""
+    if validate is None or validate == "":
+        return None
+    if not isinstance(validate, str) or "%s" not in validate:
+        raise ValidationError("file_tree: validate %r must be a command with %%s where the file to check goes, "
+                              "for example 'dnsmasq --test --conf-file=%%s'" % (validate,))
+    try:
+        return shlex.split(validate)
+    except ValueError as exc:
+        raise ValidationError("file_tree: validate %r is not a valid command line: %s" % (validate, exc))
+
+
+def _validate_file(validate, temp, path):
+    """Run the ``validate`` argument list on ``temp`` (the new content of ``path``); fail naming ``path``."""
+    command = [arg.replace("%s", temp) for arg in validate]
+    try:
+        proc = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    except OSError as exc:
+        raise NetbootError("file_tree: cannot run the validate command %s for %s: %s"
+                           % (validate[0], path, exc.strerror))
+    if proc.returncode:
+        output = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip().replace(temp, path)
+        raise NetbootError("file_tree: %s failed the validate command (exit %d), so it was not written: %s"
+                           % (path, proc.returncode, output[-2000:]), path=path, rc=proc.returncode)
+
+
+def _write_atomically(full, content, mode, uid, gid, validate=None, path=None):
     directory, name = os.path.split(full)
     handle, temp = tempfile.mkstemp(dir=directory, prefix="." + name + ".", suffix=".tmp")
     try:
@@ -299,6 +328,8 @@ def _write_atomically(full, content, mode, uid, gid):
             os.fchmod(out.fileno(), mode)
             if uid != -1 or gid != -1:
                 os.fchown(out.fileno(), uid, gid)
+        if validate:
+            _validate_file(validate, temp, path or full)
         os.rename(temp, full)
     except BaseException:
         try:
@@ -308,8 +339,11 @@ def _write_atomically(full, content, mode, uid, gid):
         raise
 
 
-def apply_tree(plan, mode=0o644, directory_mode=0o755, uid=-1, gid=-1):
-    """Carry out ``plan``: directories, then the files that differ, then the removals."""
+def apply_tree(plan, mode=0o644, directory_mode=0o755, uid=-1, gid=-1, validate=None):
+    """Carry out ``plan``: directories, then the files that differ, then the removals.
+
+    ``validate`` (an argument list with ``%s``) checks each new content before it replaces anything.
+    """
     try:
         for directory, exists in plan.directories:
             full = os.path.join(plan.root, directory) if directory else plan.root
@@ -325,7 +359,7 @@ def apply_tree(plan, mode=0o644, directory_mode=0o755, uid=-1, gid=-1):
                 if uid != -1 or gid != -1:
                     os.chown(full, uid, gid)
             else:
-                _write_atomically(full, content, mode, uid, gid)
+                _write_atomically(full, content, mode, uid, gid, validate, path)
         for path in plan.remove:
             os.unlink(os.path.join(plan.root, path))
         for path in plan.prune:
@@ -335,12 +369,13 @@ def apply_tree(plan, mode=0o644, directory_mode=0o755, uid=-1, gid=-1):
 
 
 def sync_tree(root, files, managed=(), mode="0644", directory_mode="0755", owner=None, group=None,
-              check_mode=False, diff=False):
-    """(changed, result) of making ``root`` hold ``files``; in check mode only the prediction."""
+              validate=None, check_mode=False, diff=False):
+    """(changed, result) of making ``root`` hold ``files``; in check mode only the prediction (no validation)."""
+    command = check_validate(validate)
     file_mode = parse_mode(mode, "mode")
     dir_mode = parse_mode(directory_mode, "directory_mode")
     uid, gid = resolve_owner(owner, group)
     plan = plan_tree(root, files, managed, file_mode, dir_mode, uid, gid, diff=diff)
     if plan.changed and not check_mode:
-        apply_tree(plan, file_mode, dir_mode, uid, gid)
+        apply_tree(plan, file_mode, dir_mode, uid, gid, command)
     return plan.changed, plan.result()

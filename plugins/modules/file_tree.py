@@ -66,6 +66,15 @@ options:
   group:
     description: Group (name or gid) of the files and those directories; unset keeps what the process makes.
     type: str
+  validate:
+    description:
+      - A command that checks each file before it is written, with C(%s) where the path of the new content goes
+        (a temporary file next to the target), for example V(dnsmasq --test --conf-file=%s); split like a shell
+        would, run without a shell.
+      - A file it rejects (non-zero exit) is not written, and the task fails naming the file and showing the
+        command's output; files written before it stay written. Not run in check mode, nor for files that are
+        already as wanted.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -126,6 +135,7 @@ def main():
             directory_mode=dict(type="raw", default="0755"),
             owner=dict(type="str"),
             group=dict(type="str"),
+            validate=dict(type="str"),
         ),
         supports_check_mode=True,
     )

@@ -228,3 +228,34 @@ def test_symlinks_are_replaced_not_followed(tmp_path):
     changed, result = sync_tree(str(root), FILES, MANAGED)
     assert changed and result["updated"] == ["nodes/a.ipxe"] and result["removed"] == ["nodes/stale-link"]
     assert outside.read_text() == "keep" and not os.path.islink(str(root / "nodes/a.ipxe"))
+
+
+def test_validate_checks_each_new_content_before_it_replaces_anything(tmp_path):
+    root = str(tmp_path / "etc")
+    checker = str(tmp_path / "check.sh")
+    with open(checker, "w") as handle:
+        # accepts a file holding "ok", rejects anything else, naming the file it was given
+        handle.write('#!/bin/sh\ngrep -qx ok "$1" || { echo "bad line 1 of $1" >&2; exit 3; }\n')
+    os.chmod(checker, 0o755)
+    command = checker + " %s"
+    assert sync_tree(root, {"a.conf": "ok\n"}, validate=command)[0]
+    with pytest.raises(NetbootError) as failed:
+        sync_tree(root, {"a.conf": "broken\n"}, validate=command)
+    assert "a.conf failed the validate command (exit 3)" in failed.value.msg
+    assert "bad line 1 of a.conf" in failed.value.msg  # the temporary file's name is the target's in the message
+    assert tree(root) == {"a.conf": "ok\n"}  # the old content stays, no temporary file is left
+    # check mode predicts without running it; an unchanged file is not validated again
+    assert sync_tree(root, {"a.conf": "broken\n"}, validate=command, check_mode=True)[0]
+    assert sync_tree(root, {"a.conf": "ok\n"}, validate=checker + " %s-never-there") == \
+        (False, {"root": root, "created": [], "updated": [], "removed": [], "unchanged": 1})
+
+
+@pytest.mark.parametrize("validate, message", [
+    ("dnsmasq --test", "must be a command with %s"),
+    ("dnsmasq 'unclosed %s", "is not a valid command line"),
+    ("/nonexistent/checker %s", "cannot run the validate command /nonexistent/checker for a.conf"),
+])
+def test_bad_validate_commands_fail_clearly(tmp_path, validate, message):
+    with pytest.raises(NetbootError, match=message):
+        sync_tree(str(tmp_path / "etc"), {"a.conf": "x\n"}, validate=validate)
+    assert not os.path.exists(str(tmp_path / "etc" / "a.conf"))
