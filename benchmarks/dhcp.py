@@ -47,7 +47,7 @@ def measure(workdir, book, variables, runs):
     extra = os.path.join(workdir, "vars-%d.json" % len(os.listdir(workdir)))
     with open(extra, "w") as handle:
         json.dump(variables, handle)
-    cold, warm, cold_cpu, warm_cpu = (benchlib.Measured() for _ in range(4))
+    cold, warm, cold_cpu, warm_cpu = (benchlib.Measured() for _measured in range(4))
     for _run in range(runs):
         if conf and os.path.exists(conf):
             os.unlink(conf)

@@ -56,7 +56,7 @@ def measure(workdir, count, runs):
     root = os.path.join(workdir, "repo-%d" % count)
     book = role_playbook(workdir, count, root)
     args = ["--tags", "http_repo_configs"]
-    cold, warm, cold_cpu, warm_cpu = (benchlib.Measured() for _ in range(4))
+    cold, warm, cold_cpu, warm_cpu = (benchlib.Measured() for _measured in range(4))
     for _run in range(runs):
         shutil.rmtree(root, ignore_errors=True)
         first = benchlib.run_playbook(book, args)
