@@ -27,7 +27,7 @@ from ansible_collections.netboot.coreos.plugins.module_utils.ipxe_template impor
 
 MANIFEST = "ipxe-build.json"
 # bumped when the way a build is made changes, so older builds are rebuilt
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2
 CONFIG_NAME = "netboot"
 PLATFORM_DIRS = {"bios": "bin", "efi": "bin-x86_64-efi"}
 EFI_TARGETS = ("snponly.efi", "ipxe.efi")
@@ -74,7 +74,8 @@ def embedded_script(boot_url, retries, retry_delay):
         ":netboot-retry",
         "inc netboot-try",
         "echo netboot.coreos: booting from ${netboot-url} (attempt ${netboot-try} of %d)" % retries,
-        "dhcp && chain --autofree ${netboot-url} && exit 0 || set netboot-error ${errno}",
+        # ${errno:hexraw}: the 8 hex digits of https://ipxe.org/<code> (plain ${errno} reads 0x...)
+        "dhcp && chain --autofree ${netboot-url} && exit 0 || set netboot-error ${errno:hexraw}",
         "iseq ${netboot-try} %d && goto netboot-failed ||" % retries,
         "sleep %d" % retry_delay,
         "goto netboot-retry",
@@ -98,7 +99,9 @@ def local_config(https, image_verify, console_serial):
         general.append("#define IMAGE_TRUST_CMD")  # imgverify, imgtrust
     console = ["/* netboot.coreos.ipxe_build */"]
     if console_serial:
-        console.append("#define CONSOLE_SERIAL")
+        # BIOS builds only: the EFI build has its own console (CONSOLE_EFI) and its serial port belongs to the
+        # firmware, which already mirrors the EFI console there
+        console += ["#if defined ( PLATFORM_pcbios )", "#define CONSOLE_SERIAL", "#endif"]
     return {"general.h": "\n".join(general) + "\n", "console.h": "\n".join(console) + "\n"}
 
 

@@ -6,7 +6,9 @@
 ``boot_files(nodes, release, settings)`` is the one place that says what goes into
 
 - ``boot.ipxe``: chains ``nodes/<mac>.ipxe`` and falls back to the default profile;
-- ``nodes/<mac>.ipxe``: boots the release's PXE kernel and initrd with the first-boot config URL;
+- ``nodes/<mac>.ipxe``: boots the release's PXE kernel and initrd with the first-boot config URL; with
+  ``image_verify`` it first checks both against their CMS signatures (``imgverify``) and, when one does not
+  match, says which on the console and powers the machine off instead of booting it;
 - Flatcar and Fedora CoreOS: ``nodes/<mac>/install.ign`` (stage 1: run the installer from this mirror, reboot)
   and ``nodes/<mac>/node.ign`` (stage 2: host name, NTP, time zone, SSH keys, updates, extras, Rancher join);
 - legacy CoreOS: ``nodes/<mac>/install.sh`` (stage 1, run by coreos-cloudinit) and
@@ -47,7 +49,11 @@ SETTINGS = {
     "default_profile": "exit",
     "rancher": {},
     "rancher_url": "",
+    "image_verify": False,
 }
+# the suffix of the CMS signature the http_repo role writes beside each kernel and initrd for iPXE's imgverify
+# (not .sig: that is the distribution's GPG signature, which the mirror keeps)
+IMAGE_SIGNATURE_SUFFIX = ".ipxe.sig"
 MANAGED = "# Ansible managed"
 DEFAULT_NODE = {"name": "default", "hostname": None, "mac": None}
 NTPD_TAIL = ("\ndriftfile /var/lib/ntp/ntp.drift\nrestrict default nomodify nopeer noquery limited kod\n"
@@ -76,6 +82,8 @@ def _settings(settings):
     if merged["default_profile"] not in DEFAULT_PROFILES:
         raise ValidationError("boot_files: default_profile %r is not one of %s"
                               % (merged["default_profile"], ", ".join(DEFAULT_PROFILES)))
+    if not isinstance(merged["image_verify"], bool):
+        raise ValidationError("boot_files: image_verify must be true or false, got %r" % (merged["image_verify"],))
     merged["ntp_client"] = merged["ntp_client"] or DEFAULT_NTP_CLIENTS[merged["distro"]]
     merged["base_url"] = str(merged["base_url"])
     # the SSH keys and extras checked field by field (Ignition's rules, for cloud-config too); the extras in their
@@ -106,10 +114,11 @@ def ipxe_boot(s):
     """boot.ipxe: a planned MAC chains its own script, any other machine the default profile."""
     lines = ["#!ipxe", MANAGED,
              "# Planned nodes chain their own script (nodes/<mac>.ipxe); any other machine gets the default profile.",
-             "chain --autofree %s/nodes/${mac:hexhyp}.ipxe || goto unplanned" % s["base_url"], ":unplanned"]
+             "# --replace: a node script that fails (e.g. a refused signature) never returns here as \"not planned\"",
+             "chain --replace --autofree %s/nodes/${mac:hexhyp}.ipxe || goto unplanned" % s["base_url"], ":unplanned"]
     if s["default_profile"] == "install":
         lines += ["echo ${mac} is not in the node plan: installing with the generic configuration",
-                  "chain --autofree %s/nodes/default.ipxe" % s["base_url"]]
+                  "chain --replace --autofree %s/nodes/default.ipxe" % s["base_url"]]
     else:
         lines += ["echo ${mac} is not in the node plan: booting from the local disk", "exit"]
     return "\n".join(lines) + "\n"
@@ -127,14 +136,30 @@ def ipxe_node(node, node_id, release, s):
                 "ignition.platform.id=metal", "ignition.config.url=%s/install.ign" % node_url]
     else:
         args = ["coreos.first_boot=1", "cloud-config-url=%s/install.sh" % node_url]
-    return "\n".join([
+    lines = [
         "#!ipxe", MANAGED,
         "# %s (%s): %s %s from RAM; the first boot installs to %s" % (
             node["name"], node["hostname"] or "unplanned MAC", s["distro"], release["version"], s["install_device"]),
         "kernel %s/%s initrd=%s %s" % (release_url, artifacts["kernel"], artifacts["initramfs"],
                                        " ".join(args + list(s["console_args"]) + list(s["kernel_args"]))),
-        "initrd %s/%s" % (release_url, artifacts["initramfs"]),
-        "boot", ""])
+        "initrd %s/%s" % (release_url, artifacts["initramfs"])]
+    if not s["image_verify"]:
+        return "\n".join(lines + ["boot", ""])
+    checks, refusals = [], []
+    for what, key in (("kernel", "kernel"), ("initrd", "initramfs")):
+        url = "%s/%s" % (release_url, artifacts[key])
+        checks.append("imgverify %s %s%s || goto %s-refused" % (artifacts[key], url, IMAGE_SIGNATURE_SUFFIX, what))
+        refusals += [":%s-refused" % what,
+                     "echo netboot: %s signature check failed: %s (https://ipxe.org/${errno:hexraw})" % (what, url),
+                     "goto refused"]
+    return "\n".join(lines + ["# image_verify: both must match their CMS signatures (the http_repo role signs them)"]
+                     + checks + ["boot"] + refusals + [
+                         ":refused",
+                         "echo netboot: refusing to boot an image that does not match its signature %s: re-sync "
+                         "the release with the http_repo role or check its signing certificate" % IMAGE_SIGNATURE_SUFFIX,
+                         "echo netboot: powering off in 60 s",
+                         "sleep 60",
+                         "poweroff", ""])
 
 
 def install_config(node_id, release, s):

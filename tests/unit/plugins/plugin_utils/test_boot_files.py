@@ -2,7 +2,7 @@
 
 The golden files in boot_files_golden/ were written by the http_repo role's Jinja templates and set_fact loop
 (main at 9261aea, before this function replaced them) for eight representative plans; boot_files must give the
-same bytes for the same inputs. The Ignition documents among them pass the real ignition-validate.
+same bytes for the same inputs (boot.ipxe since: it chains the node script with --replace). The Ignition documents among them pass the real ignition-validate.
 """
 
 import glob
@@ -138,3 +138,22 @@ def test_bad_input_names_the_value(nodes, release, settings, message):
 def test_filter_raises_a_filter_error():
     with pytest.raises(AnsibleFilterError, match="distro 'gentoo'"):
         FilterModule().filters()["boot_files"]([NODE], RELEASE, dict(SETTINGS, distro="gentoo"))
+
+
+def test_image_verify_checks_kernel_and_initrd_and_stops_on_a_refusal():
+    plain = boot_files([NODE], RELEASE, SETTINGS)["nodes/00-50-56-00-00-01.ipxe"]
+    assert "imgverify" not in plain and plain.endswith("initrd http://repo/coreos/1.2/i\nboot\n")
+    script = boot_files([NODE], RELEASE, dict(SETTINGS, image_verify=True))["nodes/00-50-56-00-00-01.ipxe"]
+    lines = script.splitlines()
+    assert lines.index("imgverify k http://repo/coreos/1.2/k.ipxe.sig || goto kernel-refused") \
+        < lines.index("imgverify i http://repo/coreos/1.2/i.ipxe.sig || goto initrd-refused") < lines.index("boot")
+    assert "echo netboot: kernel signature check failed: http://repo/coreos/1.2/k (https://ipxe.org/${errno:hexraw})" \
+        in lines
+    assert "echo netboot: initrd signature check failed: http://repo/coreos/1.2/i (https://ipxe.org/${errno:hexraw})" \
+        in lines
+    # a refusal ends in poweroff: never back into boot.ipxe (chained with --replace) as an unplanned machine
+    assert lines[-1] == "poweroff" and lines.count("boot") == 1
+    boot = boot_files([NODE], RELEASE, SETTINGS)["boot.ipxe"]
+    assert "chain --replace --autofree http://repo/coreos/nodes/${mac:hexhyp}.ipxe || goto unplanned" in boot
+    with pytest.raises(ValidationError, match="image_verify must be true or false, got 'yes'"):
+        boot_files([NODE], RELEASE, dict(SETTINGS, image_verify="yes"))
