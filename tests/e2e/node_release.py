@@ -15,6 +15,8 @@ Every piece is built once and cached under build/e2e, keyed by what it is made o
 """
 
 import bz2
+import fcntl
+import functools
 import glob
 import gzip
 import hashlib
@@ -81,6 +83,27 @@ def run(*args, **kwargs):
     return proc.stdout
 
 
+_LOCK_DEPTH = [0]
+
+
+def cache_lock(function):
+    """Run ``function`` holding build/e2e/.lock (re-entrant within a process), so that parallel pytest workers
+    build each cached piece once and never see another's half-made one."""
+    @functools.wraps(function)
+    def locked(*args, **kwargs):
+        if _LOCK_DEPTH[0]:
+            return function(*args, **kwargs)
+        os.makedirs(CACHE, exist_ok=True)
+        with open(os.path.join(CACHE, ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _LOCK_DEPTH[0] += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _LOCK_DEPTH[0] -= 1
+    return locked
+
+
 def digest(*parts):
     """A short key of the files (paths) and strings that make up a cached piece."""
     hasher = hashlib.sha256()
@@ -107,6 +130,7 @@ def module_dependencies(path):
     return [name for name in (match.group(1).decode().split(",") if match else []) if name]
 
 
+@cache_lock
 def kernel():
     """(vmlinuz, modules directory with load-order) of Debian's current kernel package, fetched once."""
     package = kernel_package()
@@ -177,6 +201,7 @@ def require_tools():
                            "syslinux-efi syslinux-common mtools dosfstools fdisk e2fsprogs passwd)" % ", ".join(missing))
 
 
+@cache_lock
 def initramfs():
     """The gzipped newc initramfs (busybox's cpio: the host has none), built once per content."""
     _vmlinuz, modules = kernel()
@@ -241,6 +266,7 @@ def _esp(path, size_mib, vmlinuz, initrd):
     run("syslinux", "--install", path)
 
 
+@cache_lock
 def image(oem=""):
     """flatcar_production[_<oem>]_image.bin.bz2 of the test release (path), built once per content."""
     vmlinuz, _modules = kernel()
@@ -283,9 +309,10 @@ def image(oem=""):
 def install(release_dir, artifacts, oem=""):
     """Put the release into the repository's <version>/ directory under the distro's file names."""
     vmlinuz, _modules = kernel()
-    os.makedirs(release_dir, exist_ok=True)
+    built_image = image(oem)
     placed = {artifacts["kernel"]: vmlinuz, artifacts["initramfs"]: initramfs(),
-              os.path.basename(image(oem)).split("-", 2)[2]: image(oem)}
+              os.path.basename(built_image).split("-", 2)[2]: built_image}
+    os.makedirs(release_dir, exist_ok=True)
     for name, source in placed.items():
         destination = os.path.join(release_dir, name)
         if os.path.lexists(destination):

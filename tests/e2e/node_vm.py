@@ -92,10 +92,7 @@ class BootLab:
         www = os.path.join(self.workdir, "www")
         os.makedirs(www)
         os.symlink(str(repo), os.path.join(www, "coreos"))
-        with open(self.http_log, "w") as log:
-            self.http = subprocess.Popen(
-                ["ip", "netns", "exec", self.net.ns("srv"), sys.executable, "-m", "http.server", "--bind", SERVER,
-                 "--directory", www, "80"], stdout=log, stderr=subprocess.STDOUT)
+        self.http = self.serve(www)
         variables = dict(DHCP_VARS, ipxe_dhcp_nodes=nodes, ipxe_dhcp_base_url=BASE_URL)
         variables.update(dhcp_vars or {})
         run, conf = self.net.render(variables)
@@ -103,6 +100,14 @@ class BootLab:
             raise BootFailure("the ipxe_dhcp role did not render dnsmasq's config: %s"
                               % (run.failure_messages() or run.stderr))
         self.net.start(conf)
+
+    def serve(self, www):
+        """Start the repository's web server in the server namespace (plain HTTP on port 80, logging to
+        ``http_log``); returns its process. e2e.test_ipxe_roms serves HTTPS with nginx instead."""
+        with open(self.http_log, "w") as log:
+            return subprocess.Popen(
+                ["ip", "netns", "exec", self.net.ns("srv"), sys.executable, "-m", "http.server", "--bind", SERVER,
+                 "--directory", www, "80"], stdout=log, stderr=subprocess.STDOUT)
 
     def down(self):
         if self.http and self.http.poll() is None:
