@@ -86,7 +86,7 @@ class HttpsBootLab(BootLab):
         with open(conf, "w") as handle:
             handle.write(NGINX.format(dir=self.nginx_dir, server=SERVER, certificate=self.certificate, key=self.key,
                                       log=self.http_log, www=www))
-        test = subprocess.run(["nginx", "-t", "-q", "-c", conf, "-e", os.path.join(self.nginx_dir, "error.log")],
+        test = subprocess.run(["ip", "netns", "exec", self.net.ns("srv"), "nginx", "-t", "-q", "-c", conf, "-e", os.path.join(self.nginx_dir, "error.log")],
                               capture_output=True, text=True, check=False)
         assert test.returncode == 0, "nginx -t: %s" % test.stderr
         process = subprocess.Popen(["ip", "netns", "exec", self.net.ns("srv"), "nginx", "-c", conf, "-e",
