@@ -91,7 +91,7 @@ class HttpsBootLab(BootLab):
         assert test.returncode == 0, "nginx -t: %s" % test.stderr
         process = subprocess.Popen(["ip", "netns", "exec", self.net.ns("srv"), "nginx", "-c", conf, "-e",
                                     os.path.join(self.nginx_dir, "error.log")])
-        for _ in range(50):
+        for _attempt in range(50):
             if subprocess.run(["ip", "netns", "exec", self.net.ns("srv"), "bash", "-c", "exec 3<>/dev/tcp/%s/443" % SERVER],
                               capture_output=True, check=False).returncode == 0 or process.poll() is not None:
                 break
