@@ -456,8 +456,8 @@ class NodeClones:
             name = self.params["template"]
             if not name:
                 raise ValidationError("template is required to clone nodes (state=%s)" % self.state)
-            obj = self.client.find_vm(self.datacenter.vmFolder, name, "datacenter '%s'" % self.datacenter.name,
-                                      kind="template", required=True)
+            obj = self.client.find_vm(self.client.datacenter_folder(self.datacenter, "vm"), name,
+                                      "datacenter '%s'" % self.params["datacenter"], kind="template", required=True)
             row = self.client.retrieve_objects([obj], ["config.hardware.device", "runtime.host", "datastore"])[0]
             devices = row.get("config.hardware.device")
             nic = first_device(devices, vim.vm.device.VirtualEthernetCard)
@@ -472,13 +472,11 @@ class NodeClones:
         """The resource pool, datastore and candidate hosts of new clones (a ClonePlacement)."""
         if self._placement is None:
             template = self.template()
-            pool = self.client.placement_pool(self.datacenter, self.params["cluster"],
-                                              self.params["resource_pool"])[0]
+            pool, _host, hosts = self.client.placement(self.datacenter, self.params["cluster"],
+                                                       self.params["resource_pool"])
             datastore = template["datastore"]
             if self.params["datastore"]:
                 datastore = self.client.datastore(self.datacenter, self.params["datastore"])
-            owner = self.client.retrieve_objects([pool], ["owner"])[0]["owner"]
-            hosts = self.client.retrieve_objects([owner], ["host"])[0].get("host") or []
             states = self.client.retrieve_objects(hosts, ["runtime.connectionState", "runtime.inMaintenanceMode"])
             usable = [r["obj"] for r in states if r.get("runtime.connectionState") == "connected"
                       and not r.get("runtime.inMaintenanceMode")]

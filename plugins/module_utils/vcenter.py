@@ -115,7 +115,10 @@ class VCenterClient:
         self._password = password
         self._timeout = timeout
         self._si = None
+        self._content = None
+        self._views = {}
         self._datacenters = None
+        self._datacenter_props = {}
 
     @classmethod
     def from_params(cls, params):
@@ -173,6 +176,8 @@ class VCenterClient:
             except Exception:  # pylint: disable=broad-except
                 pass  # logout is best effort: the session times out on its own
             self._si = None
+            self._content = None
+            self._views = {}
 
     def __enter__(self):
         return self.connect()
@@ -182,9 +187,12 @@ class VCenterClient:
 
     @property
     def content(self):
-        if self._si is None:
-            self.connect()
-        return self._si.content
+        """The ServiceContent, read once per session (``ServiceInstance.content`` is a round trip per access)."""
+        if self._content is None:
+            if self._si is None:
+                self.connect()
+            self._content = self.call("reading the vCenter service content", self._si.RetrieveContent)
+        return self._content
 
     # -- calls -----------------------------------------------------------------------------------------
 
@@ -210,23 +218,31 @@ class VCenterClient:
         """Read ``properties`` of every object of ``vimtypes`` below ``root`` in one PropertyCollector call.
 
         Returns a list of dicts: ``obj`` (the managed object) plus each requested property that is set
-        (unset properties are absent, never fetched lazily).
+        (unset properties are absent, never fetched lazily). ``properties`` is one list for every type, or
+        a dict {vimtype: [property, ...]}. The container view of ``root`` and ``vimtypes`` is made once per
+        session and reused (views are session objects: vCenter destroys them at logout).
         """
         if not isinstance(vimtypes, (list, tuple)):
             vimtypes = [vimtypes]
-        content = self.content
-        view = self.call("reading vCenter inventory", content.viewManager.CreateContainerView,
-                         root or content.rootFolder, list(vimtypes), True)
-        try:
-            traversal = vmodl.query.PropertyCollector.TraversalSpec(
-                name="view", path="view", skip=False, type=vim.view.ContainerView)
-            spec = vmodl.query.PropertyCollector.FilterSpec(
-                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])],
-                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=t, pathSet=list(properties), all=False)
-                         for t in vimtypes])
-            return self._retrieve_all(spec)
-        finally:
-            self.call("reading vCenter inventory", view.Destroy)
+        if not isinstance(properties, dict):
+            properties = {t: properties for t in vimtypes}
+        view = self._view(root, vimtypes)
+        traversal = vmodl.query.PropertyCollector.TraversalSpec(
+            name="view", path="view", skip=False, type=vim.view.ContainerView)
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=view, skip=True, selectSet=[traversal])],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=t, pathSet=list(properties[t]), all=False)
+                     for t in vimtypes])
+        return self._retrieve_all(spec)
+
+    def _view(self, root, vimtypes):
+        """A recursive ContainerView of ``vimtypes`` below ``root`` (the root folder when None), one per session."""
+        key = (root._moId if root is not None else None, tuple(t.__name__ for t in vimtypes))
+        if key not in self._views:
+            content = self.content
+            self._views[key] = self.call("reading vCenter inventory", content.viewManager.CreateContainerView,
+                                         root or content.rootFolder, list(vimtypes), True)
+        return self._views[key]
 
     def retrieve_objects(self, objects, properties):
         """Read ``properties`` of the given managed objects (any mix of types) in one call."""
@@ -259,9 +275,14 @@ class VCenterClient:
 
     # -- lookups -----------------------------------------------------------------------------------------
 
+    DATACENTER_FOLDERS = ("vmFolder", "hostFolder", "datastoreFolder", "networkFolder")
+
     def datacenters(self):
+        """Datacenters by name, read once with their four root folders (no lazy read of ``dc.vmFolder`` later)."""
         if self._datacenters is None:
-            self._datacenters = {r["name"]: r["obj"] for r in self.retrieve(vim.Datacenter, ["name"])}
+            rows = self.retrieve(vim.Datacenter, ["name"] + list(self.DATACENTER_FOLDERS))
+            self._datacenters = {r["name"]: r["obj"] for r in rows}
+            self._datacenter_props = {r["obj"]._moId: r for r in rows}
         return self._datacenters
 
     def datacenter(self, name):
@@ -270,15 +291,33 @@ class VCenterClient:
             raise NotFoundError("datacenter", name, datacenters)
         return datacenters[name]
 
-    def _by_name(self, kind, vimtype, name, root, where):
-        rows = self.retrieve(vimtype, ["name"], root)
-        matches = [r["obj"] for r in rows if r.get("name") == name]
+    def _datacenter_prop(self, datacenter, prop):
+        """``datacenter.<prop>`` from the datacenters' one read (a datacenter from elsewhere is read lazily)."""
+        row = self._datacenter_props.get(datacenter._moId)
+        if row is None or prop not in row:
+            return getattr(datacenter, prop)
+        return row[prop]
+
+    def datacenter_name(self, datacenter):
+        return self._datacenter_prop(datacenter, "name")
+
+    def datacenter_folder(self, datacenter, folder_type):
+        """The datacenter's root folder of ``folder_type`` (vm, host, datastore, network)."""
+        return self._datacenter_prop(datacenter, "%sFolder" % folder_type)
+
+    def _by_name(self, kind, vimtype, name, root, where, properties=()):
+        """The one ``vimtype`` called ``name`` below ``root``; with ``properties``, its row of them (same read)."""
+        rows = self.retrieve(vimtype, ["name"] + list(properties), root)
+        matches = [r for r in rows if r.get("name") == name]
         if not matches:
             raise NotFoundError(kind, name, {r["name"] for r in rows if r.get("name")}, where)
         if len(matches) > 1:
             raise VCenterError("%s name '%s' is ambiguous in %s (%d objects): use a unique name"
                                % (kind, name, where, len(matches)))
-        return matches[0]
+        return matches[0] if properties else matches[0]["obj"]
+
+    def _in_datacenter(self, datacenter):
+        return "datacenter '%s'" % self.datacenter_name(datacenter)
 
     def find_vm(self, root, name, where, kind="VM", required=False):
         """The one VM or template called ``name`` below ``root`` (None, or NotFoundError when ``required``).
@@ -294,54 +333,69 @@ class VCenterClient:
             raise NotFoundError(kind, name, {r["name"] for r in rows if r.get("name")}, where)
         return matches[0] if matches else None
 
-    def cluster(self, datacenter, name):
-        return self._by_name("cluster", vim.ClusterComputeResource, name, datacenter.hostFolder,
-                             "datacenter '%s'" % datacenter.name)
+    def cluster(self, datacenter, name, properties=()):
+        """A cluster by name; with ``properties`` (e.g. resourcePool, host), its row of them from the same read."""
+        return self._by_name("cluster", vim.ClusterComputeResource, name, self.datacenter_folder(datacenter, "host"),
+                             self._in_datacenter(datacenter), properties)
 
-    def host(self, datacenter, name):
-        return self._by_name("ESXi host", vim.HostSystem, name, datacenter.hostFolder,
-                             "datacenter '%s'" % datacenter.name)
+    def host(self, datacenter, name, properties=()):
+        return self._by_name("ESXi host", vim.HostSystem, name, self.datacenter_folder(datacenter, "host"),
+                             self._in_datacenter(datacenter), properties)
 
     def datastore(self, datacenter, name):
-        return self._by_name("datastore", vim.Datastore, name, datacenter.datastoreFolder,
-                             "datacenter '%s'" % datacenter.name)
+        return self._by_name("datastore", vim.Datastore, name, self.datacenter_folder(datacenter, "datastore"),
+                             self._in_datacenter(datacenter))
 
     def network(self, datacenter, name):
-        return self._by_name("network", vim.Network, name, datacenter.networkFolder,
-                             "datacenter '%s'" % datacenter.name)
+        return self._by_name("network", vim.Network, name, self.datacenter_folder(datacenter, "network"),
+                             self._in_datacenter(datacenter))
 
-    def resource_pool(self, datacenter, name, cluster=None):
+    def resource_pool(self, datacenter, name, cluster=None, cluster_name=None, properties=()):
         """A resource pool by name, inside ``cluster`` when given; ``Resources`` is the cluster's root pool."""
-        root = cluster if cluster is not None else datacenter.hostFolder
-        where = "cluster '%s'" % cluster.name if cluster is not None else "datacenter '%s'" % datacenter.name
-        return self._by_name("resource pool", vim.ResourcePool, name, root, where)
+        root = cluster if cluster is not None else self.datacenter_folder(datacenter, "host")
+        if cluster is not None:
+            where = "cluster '%s'" % (cluster_name or cluster.name)
+        else:
+            where = self._in_datacenter(datacenter)
+        return self._by_name("resource pool", vim.ResourcePool, name, root, where, properties)
 
     def placement_pool(self, datacenter, cluster=None, resource_pool=None, esxi_hostname=None):
         """The resource pool (and host, if pinned) new VMs go into, from the one placement option given."""
+        return self.placement(datacenter, cluster, resource_pool, esxi_hostname)[:2]
+
+    def placement(self, datacenter, cluster=None, resource_pool=None, esxi_hostname=None):
+        """``(pool, pinned host or None, hosts)``: where new VMs go, from the one placement option given, and
+        the ESXi hosts they may run on (those of the pool's compute resource), in as few reads as possible."""
         if resource_pool:
             parent = self.cluster(datacenter, cluster) if cluster else None
-            return self.resource_pool(datacenter, resource_pool, parent), None
+            pool = self.resource_pool(datacenter, resource_pool, parent, cluster, ["owner"])
+            owner = pool["owner"]
+            hosts = self.retrieve_objects([owner], ["host"])[0].get("host") or []
+            return pool["obj"], None, hosts
         if cluster:
-            compute = self.cluster(datacenter, cluster)
-            return compute.resourcePool, None
+            row = self.cluster(datacenter, cluster, ["resourcePool", "host"])
+            return row["resourcePool"], None, row.get("host") or []
         if esxi_hostname:
-            host = self.host(datacenter, esxi_hostname)
-            return host.parent.resourcePool, host
-        rows = self.retrieve(vim.ComputeResource, ["name", "resourcePool"], datacenter.hostFolder)
+            row = self.host(datacenter, esxi_hostname, ["parent"])
+            compute = self.retrieve_objects([row["parent"]], ["resourcePool"])[0]
+            return compute["resourcePool"], row["obj"], [row["obj"]]
+        rows = self.retrieve(vim.ComputeResource, ["name", "resourcePool", "host"],
+                             self.datacenter_folder(datacenter, "host"))
         if len(rows) != 1:
             raise VCenterError(
                 "datacenter '%s' has %d compute resources (%s): set cluster, resource_pool or esxi_hostname"
-                % (datacenter.name, len(rows), ", ".join(sorted(r["name"] for r in rows)) or "none"))
-        return rows[0]["resourcePool"], None
+                % (self.datacenter_name(datacenter), len(rows), ", ".join(sorted(r["name"] for r in rows)) or "none"))
+        return rows[0]["resourcePool"], None, rows[0].get("host") or []
 
     def folder(self, datacenter, path, folder_type="vm"):
         """A folder by inventory path: ``/DC0/vm/a/b``, ``vm/a/b`` or ``a/b`` (relative to the type's root).
 
         All folders of the datacenter are read in one call and the path is resolved in memory.
         """
-        root = getattr(datacenter, "%sFolder" % folder_type)
+        root = self.datacenter_folder(datacenter, folder_type)
+        dc_name = self.datacenter_name(datacenter)
         parts = [p for p in (path or "").split("/") if p]
-        if parts[:1] == [datacenter.name]:
+        if parts[:1] == [dc_name]:
             parts = parts[1:]
         if parts[:1] == [folder_type]:
             parts = parts[1:]
@@ -355,7 +409,7 @@ class VCenterClient:
         for part in parts:
             below = children.get(current, {})
             if part not in below:
-                where = "/".join([datacenter.name, folder_type] + walked)
+                where = "/".join([dc_name, folder_type] + walked)
                 raise NotFoundError("folder", part, below, where="'%s'" % where)
             current = below[part]
             walked.append(part)
