@@ -120,6 +120,19 @@ def timed(cmd, env=None, cwd=None, check=True):
     return run
 
 
+def module_process(module, workdir, args):
+    """One run of a module's own process, as Ansible's worker runs it (an args file on argv): a ``Run`` with
+    ``.result`` (the module's JSON); exits with its message when the module failed."""
+    path = os.path.join(workdir, "module-args.json")
+    with open(path, "w") as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
+    run = timed([sys.executable, os.path.join(REPO, "plugins", "modules", module + ".py"), path], env=ansible_env())
+    run.result = json.loads(run.stdout)
+    if run.result.get("failed"):
+        sys.exit("%s failed: %s" % (module, run.result.get("msg")))
+    return run
+
+
 def write_playbook(workdir, name, tasks, play_vars=None):
     """A one-play playbook on localhost (JSON is YAML) with ``tasks``; returns its path."""
     play = {"name": name, "hosts": "localhost", "gather_facts": False,

@@ -19,8 +19,8 @@ Run: ``.venv/bin/python benchmarks/node_clones.py [--runs 5] [--count 50] [--sca
 """
 
 import argparse
-import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -36,7 +36,6 @@ TARGET_RATIO = 25
 TARGET_ABOVE_EMPTY = 1.0
 ISSUE_PEER_50 = 52.7  # the issue's figure for the vmware_guest loop, 50 nodes (quiet 2-core machine)
 PLAYBOOK_CPU, PROCESS_CPU = "ansible-playbook, its worker and the module", "the module's process"
-MODULE = [sys.executable, os.path.join(benchlib.REPO, "plugins", "modules", "vmware_node_clones.py")]
 
 
 def process_cpu(pid):
@@ -98,18 +97,6 @@ def module_args(settings, count):
     return args
 
 
-def module_process(workdir, args):
-    """One run of the module's own process (an args file on argv, as Ansible's worker runs it): a benchlib.Run."""
-    path = os.path.join(workdir, "module-args.json")
-    with open(path, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
-    run = benchlib.timed(MODULE + [path], env=benchlib.ansible_env())
-    result = json.loads(run.stdout)
-    if result.get("failed") or not result.get("changed"):
-        sys.exit("vmware_node_clones failed or changed nothing: %s" % result.get("msg"))
-    return run
-
-
 def measure(workdir, tool, count, runs, cold, noop=None, process=None):
     """Add ``runs`` cold runs to ``cold`` (Figures; their no-op reruns to ``noop``), each on a fresh simulator
     with a fresh template; with ``process`` (Figures) also one run of the module's own process alone, on
@@ -124,7 +111,8 @@ def measure(workdir, tool, count, runs, cold, noop=None, process=None):
                     make_template(settings)
                 before = process_cpu(proc.pid)
                 if alone:
-                    result = module_process(workdir, module_args(settings, count))
+                    result = benchlib.module_process("vmware_node_clones", workdir, module_args(settings, count))
+                    assert result.result["changed"], result.result
                     process.add(result, process_cpu(proc.pid) - before)
                     continue
                 book = benchlib.write_playbook(workdir, "%s-%d-%d" % (tool, count, run), clone_tasks(settings, tool),
@@ -134,8 +122,18 @@ def measure(workdir, tool, count, runs, cold, noop=None, process=None):
                     before = process_cpu(proc.pid)
                     noop.add(benchlib.run_playbook(book), process_cpu(proc.pid) - before)
             finally:
-                vcsim.stop_pid(proc.pid)
-                proc.wait()
+                stop(proc)
+
+
+def stop(proc):
+    """Stop a simulator and reap it (vcsim.stop_pid polls with kill(pid, 0), which an unreaped child passes
+    until its 10 s timeout: the benchmark would idle that long after every run)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def cost_rows(what, figures, count, ours):

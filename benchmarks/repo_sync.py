@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import benchlib
@@ -38,7 +37,6 @@ VERSION = "3975.2.0"
 # realistic proportions: Flatcar's PXE kernel, PXE initramfs and install image add up to about 1 GiB
 SIZES_1GIB = {"kernel": 64 * MIB, "initramfs": 448 * MIB, "image": 512 * MIB}
 KEYS = ("kernel", "initramfs", "image")
-MODULE = [sys.executable, os.path.join(benchlib.REPO, "plugins", "modules", "coreos_repo_sync.py")]
 TARGET_LINK, TARGET_WALL, TARGET_CPU, TARGET_FLAT = 0.95, 1.2, 1.1, 0.25
 
 # the same work by separate tools side by side (three lanes at once, the wall is the longest, the CPU the sum):
@@ -57,16 +55,8 @@ wait $check
 
 
 def module_process(workdir, args):
-    """One run of the module's own process: a benchlib.Run; exits on failure."""
-    args_path = os.path.join(workdir, "module-args.json")
-    with open(args_path, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
-    run = benchlib.timed(MODULE + [args_path], env=benchlib.ansible_env())
-    result = json.loads(run.stdout)
-    if result.get("failed"):
-        sys.exit("coreos_repo_sync failed: %s" % result.get("msg"))
-    run.result = result
-    return run
+    """One run of the module's own process: a benchlib.Run with ``.result``; exits on failure."""
+    return benchlib.module_process("coreos_repo_sync", workdir, args)
 
 
 def fresh(path):
