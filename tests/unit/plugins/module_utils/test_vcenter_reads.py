@@ -67,7 +67,7 @@ def _client(extra=None):
 
 def test_content_is_read_once_and_views_are_reused():
     client = _client()
-    for _ in range(3):
+    for _read in range(3):
         client.retrieve(vim.VirtualMachine, ["name"])
     assert client.calls.count("RetrieveContent") == 1
     assert client.calls.count("CreateContainerView") == 1  # one view for the same root and types
@@ -90,8 +90,8 @@ def test_datacenter_folders_and_name_come_from_the_one_read():
 
 def test_per_type_properties():
     client = _client()
-    client.retrieve([vim.VirtualMachine, vim.HostSystem], {vim.VirtualMachine: ["name", "config.uuid"],
-                                                          vim.HostSystem: ["name"]})
+    properties = {vim.VirtualMachine: ["name", "config.uuid"], vim.HostSystem: ["name"]}
+    client.retrieve([vim.VirtualMachine, vim.HostSystem], properties)
     paths = {p.type: list(p.pathSet) for p in client.specs[-1].propSet}
     assert paths == {vim.VirtualMachine: ["name", "config.uuid"], vim.HostSystem: ["name"]}
 
