@@ -155,8 +155,8 @@ def test_default_profile_install_and_stale_removal(tmp_path):
     run, root = render(tmp_path, http_repo_default_profile="install")
     assert run.rc == 0, run.failure_messages() or run.stderr
     boot = (root / "boot.ipxe").read_text()
-    assert "chain --autofree %s/nodes/${mac:hexhyp}.ipxe || goto unplanned\n" % BASE in boot
-    assert "chain --autofree %s/nodes/default.ipxe\n" % BASE in boot
+    assert "chain --replace --autofree %s/nodes/${mac:hexhyp}.ipxe || goto unplanned\n" % BASE in boot
+    assert "chain --replace --autofree %s/nodes/default.ipxe\n" % BASE in boot
     generic = ignition(root / "nodes/default/node.ign")
     assert "/etc/hostname" not in [f["path"] for f in generic["storage"]["files"]]
     assert generic["passwd"]["users"][0]["sshAuthorizedKeys"] == [KEY]
