@@ -1,9 +1,15 @@
 """The release-mirror client (release.py): metadata per distro and resumable, retried downloads."""
 
 import hashlib
+import http.server
 import os
+import re
+import ssl
+import threading
+import time
 
 import pytest
+from test_pki import TestPKI
 
 from ansible_collections.netboot.coreos.plugins.module_utils.errors import NetbootError, NotFoundError, ValidationError
 from ansible_collections.netboot.coreos.plugins.module_utils.release import (
@@ -230,3 +236,65 @@ def test_fcos_files_come_from_base_url_even_with_upstreams_stream_json(release_m
 def test_base_url_must_be_http(base_url):
     with pytest.raises(ValidationError, match="base_url '%s' is not an http:// or https:// URL" % base_url):
         validate("flatcar", "stable", "amd64", "current", base_url, None)
+
+
+# -- TLS and headers (a loopback HTTPS server with the test PKI's certificate) -----------------------------
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with ``body``, remembering each request's headers."""
+
+    body = b"COREOS_VERSION=1.2.3\n"
+    seen = []
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        self.seen.append(dict(self.headers))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(name="https_mirror")
+def fixture_https_mirror(tmp_path):
+    pki = TestPKI(tmp_path / "pki", names=("localhost",), addresses=("127.0.0.1",))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki.server_crt, pki.server_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    _Recorder.seen = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "https://127.0.0.1:%d/version.txt" % server.server_address[1], pki
+    server.shutdown()
+    server.server_close()
+
+
+def test_untrusted_mirror_certificate_fails_at_once_with_the_fix(https_mirror, monkeypatch):
+    url, _pki = https_mirror
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    http_client = HttpClient(timeout=5, retries=3, backoff=5)  # a retry would sleep 5 s
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"TLS verification of %s failed: (unable to get local issuer certificate|self.signed)"
+                       % re.escape(url)) as caught:
+        http_client.get_bytes(url)
+    assert time.monotonic() - started < 4, "a certificate failure is not transient and is not retried"
+    assert "SSL_CERT_FILE" in str(caught.value) and "validate_certs=false" in str(caught.value)
+    assert _Recorder.seen == []
+
+
+def test_mirror_ca_from_ssl_cert_file_is_trusted(https_mirror, monkeypatch):
+    url, pki = https_mirror
+    monkeypatch.setenv("SSL_CERT_FILE", pki.ca_crt)
+    assert client().get_bytes(url) == _Recorder.body
+    assert _Recorder.seen[0]["User-Agent"] == "netboot.coreos-repo-sync"
+    # the bytes as stored: the digests and signatures are of those
+    assert _Recorder.seen[0].get("Accept-Encoding", "identity") == "identity"
+
+
+def test_validate_certs_false_accepts_the_untrusted_certificate(https_mirror, monkeypatch):
+    url, _pki = https_mirror
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    assert HttpClient(timeout=5, retries=0, validate_certs=False).get_bytes(url) == _Recorder.body
