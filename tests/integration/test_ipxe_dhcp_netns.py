@@ -270,6 +270,22 @@ def test_without_a_node_plan_the_role_stops_instead_of_dropping_every_reservatio
                for msg in run.failure_messages()), run.failure_messages()
 
 
+def test_the_whole_role_without_a_node_plan_names_the_fix_not_an_undefined_variable(net):
+    """As dhcp.yml reaches it: the role's argument spec checks the defaults before validate.yml runs."""
+    playbook = os.path.join(net.workdir, "whole-role.yml")
+    with open(playbook, "w") as handle:
+        json.dump([{"hosts": "localhost", "gather_facts": False,
+                    "roles": [{"role": "netboot.coreos.ipxe_dhcp"}]}], handle)
+    variables = dict(DHCP_VARS, ipxe_dhcp_interface="pxe0", ipxe_dhcp_base_url="http://10.97.0.2/coreos",
+                     ipxe_dhcp_config_path=os.path.join(net.workdir, "whole-role.conf"),
+                     ansible_python_interpreter=sys.executable)
+    run = run_playbook_in_ns(net.ns("srv"), playbook, variables)
+    assert run.rc != 0 and not os.path.exists(variables["ipxe_dhcp_config_path"])
+    messages = run.failure_messages()
+    assert any("ipxe_dhcp: no node plan: run the role netboot.coreos.node_plan first" in msg for msg in messages), messages
+    assert not any("is undefined" in msg for msg in messages), messages
+
+
 FLAG_LINES = {"ipxe_dhcp_disable_dns": "port=0", "ipxe_dhcp_no_ping": "no-ping", "ipxe_dhcp_log_dhcp": "log-dhcp",
               "ipxe_dhcp_ipv6_ra": "enable-ra"}
 
