@@ -108,3 +108,16 @@ def test_the_inventories_leave_validate_certs_to_the_environment(vcsim, inventor
                          inventory=os.path.join("inventories", inventory),
                          env=vmware_env(vcsim, VMWARE_VALIDATE_CERTS=None))
     assert template_result(unset)["msg"].startswith("the TLS certificate of vCenter")  # else true
+
+
+def test_the_example_inventory_takes_the_connection_from_an_awx_vmware_credential(vcsim):
+    """Copied to AWX with a VMware credential, the example inventory connects with the credential's host and user."""
+    placement = {"vcenter_datacenter": "DC0", "vcenter_folder": "", "vcenter_network": "VM Network"}
+    run = run_playbook("playbooks/template.yml", extra_vars=dict(TEMPLATE_VARS, **placement), check=True,
+                       inventory=os.path.join("inventories", "example"), env=vmware_env(vcsim))
+    assert run.rc == 0, run.failure_messages() or run.stderr[-2000:]
+    assert template_result(run)["changed"] is True
+    refused = run_playbook("playbooks/template.yml", extra_vars=dict(TEMPLATE_VARS, **placement), check=True,
+                           inventory=os.path.join("inventories", "example"),
+                           env=vmware_env(vcsim, VMWARE_PORT=str(closed_port())))
+    assert template_result(refused)["msg"].startswith("cannot connect to vCenter https://%s:" % vcsim["hostname"])
