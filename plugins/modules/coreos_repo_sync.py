@@ -120,7 +120,7 @@ options:
     default: true
   validate_certs:
     description:
-      - Verify the TLS certificates of the mirror against the system's trust store (a private mirror's CA: add it
+      - Verify the TLS certificates of the mirror against the system's trust store (for a private mirror's CA, add it
         there, or set E(SSL_CERT_FILE) to a bundle holding it). A certificate that fails is not retried.
       - Proxies come from E(https_proxy), E(http_proxy) and E(no_proxy).
     type: bool
