@@ -292,6 +292,15 @@ def plan_tree(root, files, managed=(), mode=0o644, directory_mode=0o755, uid=-1,
     return plan
 
 
+def invocation_files(files):
+    """``files`` as the invocation in the module's result shows it: each path with the size of its content, not
+    the content (it may hold secrets, and the configs of 200 nodes echoed back double what the run sends)."""
+    if not isinstance(files, dict):
+        return files
+    return {path: "(%d characters)" % len(content) if isinstance(content, str) else content
+            for path, content in files.items()}
+
+
 def check_validate(validate):
     """The command of ``validate`` as an argument list, or None; it must name the file to check with %s."""
     if validate is None or validate == "":

@@ -16,8 +16,9 @@ description:
     the directories they leave empty. Nothing outside O(managed) is ever removed.
   - Every path is checked before anything is touched; a path that is absolute, contains V(..) or an empty or
     V(.) part fails naming it, and nothing is written.
-  - The result and the error messages name paths, never contents; the contents appear only in diff mode. When
-    the contents hold secrets, run the task with C(no_log) (the diff and the invocation are then hidden too).
+  - The result and the error messages name paths, never contents; the contents appear only in diff mode (the
+    invocation in the result shows each file's size in place of its content). When the contents hold secrets,
+    run the task with C(no_log) (the diff is then hidden too).
   - One module run for the whole tree, however many files (the netboot.coreos.http_repo role writes its boot
     files with it).
 author:
@@ -121,7 +122,7 @@ unchanged:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netboot.coreos.plugins.module_utils.file_tree import sync_tree
+from ansible_collections.netboot.coreos.plugins.module_utils.file_tree import invocation_files, sync_tree
 from ansible_collections.netboot.coreos.plugins.module_utils.module_runner import run_module
 
 
@@ -140,6 +141,7 @@ def main():
         supports_check_mode=True,
     )
     params = dict(module.params)
+    module.params["files"] = invocation_files(params["files"])
     run_module(module, lambda: sync_tree(check_mode=module.check_mode, diff=module._diff, **params))
 
 

@@ -259,3 +259,9 @@ def test_bad_validate_commands_fail_clearly(tmp_path, validate, message):
     with pytest.raises(NetbootError, match=message):
         sync_tree(str(tmp_path / "etc"), {"a.conf": "x\n"}, validate=validate)
     assert not os.path.exists(str(tmp_path / "etc" / "a.conf"))
+
+
+def test_invocation_shows_sizes_not_contents():
+    shown = file_tree.invocation_files({"nodes/a/node.ign": "token=secret\n", "bad": 3})
+    assert shown == {"nodes/a/node.ign": "(13 characters)", "bad": 3}
+    assert file_tree.invocation_files("not a mapping") == "not a mapping"
