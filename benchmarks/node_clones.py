@@ -20,7 +20,6 @@ Run: ``.venv/bin/python benchmarks/node_clones.py [--runs 5] [--count 50] [--sca
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -122,18 +121,7 @@ def measure(workdir, tool, count, runs, cold, noop=None, process=None):
                     before = process_cpu(proc.pid)
                     noop.add(benchlib.run_playbook(book), process_cpu(proc.pid) - before)
             finally:
-                stop(proc)
-
-
-def stop(proc):
-    """Stop a simulator and reap it (vcsim.stop_pid polls with kill(pid, 0), which an unreaped child passes
-    until its 10 s timeout: the benchmark would idle that long after every run)."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+                vcsim.stop_pid(proc.pid)
 
 
 def cost_rows(what, figures, count, ours):

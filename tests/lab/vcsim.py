@@ -40,6 +40,20 @@ def start(port=0, binary=None, extra_args=()):
     return proc, settings
 
 
+def _exited(pid):
+    """Whether ``pid`` has exited; a child of ours is reaped here (unreaped, it would still pass kill(pid, 0))."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return True
+    except ChildProcessError:
+        pass  # not our child (a lab simulator started by an earlier command): kill(pid, 0) tells
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def stop_pid(pid, timeout=10):
     try:
         os.kill(pid, signal.SIGTERM)
@@ -47,12 +61,14 @@ def stop_pid(pid, timeout=10):
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if _exited(pid):
             return
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def write_settings(state_dir, pid, settings):
