@@ -43,8 +43,7 @@ def start(port=0, binary=None, extra_args=()):
 def _exited(pid):
     """Whether ``pid`` has exited; a child of ours is reaped here (unreaped, it would still pass kill(pid, 0))."""
     try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return True
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
     except ChildProcessError:
         pass  # not our child (a lab simulator started by an earlier command): kill(pid, 0) tells
     try:

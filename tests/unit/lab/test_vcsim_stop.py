@@ -1,11 +1,21 @@
 """tests/lab/vcsim.py's stop_pid: a simulator that is our child is reaped at once, not waited on until timeout."""
 
+import os
 import subprocess
 import sys
 import time
 
+import pytest
+
 # tests/lab is on sys.path (tests/conftest.py)
 import vcsim  # pylint: disable=import-error
+
+
+def assert_reaped(child):
+    """stop_pid reaped ``child``: no zombie is left for anyone to wait for."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)
+    child.wait(timeout=1)
 
 
 def test_a_child_that_exits_on_sigterm_is_reaped_at_once():
@@ -14,7 +24,7 @@ def test_a_child_that_exits_on_sigterm_is_reaped_at_once():
     vcsim.stop_pid(child.pid, timeout=10)
     # an unreaped child still answers kill(pid, 0): before, this waited the whole 10 s
     assert time.monotonic() - started < 3
-    assert child.wait(timeout=1) is not None
+    assert_reaped(child)
 
 
 def test_a_child_that_ignores_sigterm_is_killed_and_reaped_after_the_timeout():
@@ -25,5 +35,5 @@ def test_a_child_that_ignores_sigterm_is_killed_and_reaped_after_the_timeout():
     started = time.monotonic()
     vcsim.stop_pid(child.pid, timeout=0.5)
     assert 0.5 <= time.monotonic() - started < 3
-    child.wait(timeout=1)
+    assert_reaped(child)
     child.stdout.close()
